@@ -1,0 +1,77 @@
+import type { Address } from '../address.js'
+import type { ActorCell } from './actorCell.js'
+import type { ActorRef, AskOptions, SendOptions } from './actorRef.js'
+import type { Behavior, BehaviorSource } from './behavior.js'
+import type { Letter } from './letter.js'
+import type { SpawnOptions } from './spawnOptions.js'
+
+/**
+ * What a handler can do while it handles one message (or runs a lifecycle hook).
+ */
+export interface ActorContext<TMessage = unknown, TReply = unknown> {
+  /** This actor. */
+  readonly self: ActorRef<TMessage, TReply>
+  /** The actor that sent the current message, if an actor sent it. */
+  readonly sender: ActorRef | undefined
+  /**
+   * Answers the current message: resolves the caller's `ask`, or, for a plain
+   * send from an actor, sends `value` to that actor. With nobody to answer, the
+   * reply becomes a `no-reply-target` dead letter.
+   */
+  reply(value: TReply): void
+  /** Sends with this actor as the sender, so the target can `reply`. */
+  send(target: Address | ActorRef, message: unknown, options?: SendOptions): boolean
+  /** Asks another actor; the reply comes back to this handler as a promise. */
+  ask<R = unknown>(target: Address | ActorRef, message: unknown, options?: AskOptions): Promise<R>
+  /** Spawns a child named `<self>/<name>`; children stop when this actor stops or restarts. */
+  spawn<M = unknown, R = unknown>(
+    name: string,
+    behavior: BehaviorSource<M, R>,
+    options?: SpawnOptions,
+  ): ActorRef<M, R>
+  /** Stops this actor once the current message is handled. */
+  stop(): void
+  /** Handles the following messages with `behavior` (until the next restart). */
+  become(behavior: Behavior<TMessage, TReply>): void
+}
+
+/** @internal */
+export class Context implements ActorContext {
+  constructor(
+    private readonly cell: ActorCell,
+    private readonly letter: Letter | undefined,
+  ) {}
+
+  get self(): ActorRef {
+    return this.cell.ref
+  }
+
+  get sender(): ActorRef | undefined {
+    const from = this.letter?.from
+    return from === undefined ? undefined : this.cell.host.ref(from)
+  }
+
+  reply(value: unknown): void {
+    this.cell.host.reply(this.letter, value, this.cell.address)
+  }
+
+  send(target: Address | ActorRef, message: unknown, options?: SendOptions): boolean {
+    return this.cell.host.send(target, message, options, this.cell.address)
+  }
+
+  ask<R>(target: Address | ActorRef, message: unknown, options?: AskOptions): Promise<R> {
+    return this.cell.host.ask<R>(target, message, options, this.cell.address)
+  }
+
+  spawn<M, R>(name: string, behavior: BehaviorSource<M, R>, options?: SpawnOptions): ActorRef<M, R> {
+    return this.cell.host.spawn(name, behavior, options, this.cell)
+  }
+
+  stop(): void {
+    void this.cell.stop()
+  }
+
+  become(behavior: Behavior): void {
+    this.cell.become(behavior)
+  }
+}

@@ -1,0 +1,14 @@
+import type { Address } from '../address.js'
+
+/**
+ * A message on its way to or waiting in a mailbox.
+ * @internal
+ */
+export interface Letter {
+  readonly to: Address
+  readonly from: Address | undefined
+  readonly message: unknown
+  /** The ask this message belongs to, on node `askNode`; 0 when it is not an ask. */
+  readonly askId: number
+  readonly askNode: string | undefined
+}

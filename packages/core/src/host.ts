@@ -1,0 +1,57 @@
+/**
+ * The few host globals core uses, present in every browser and in Node.js.
+ * Core's tsconfig has no DOM or Node types, so they are declared here, in the
+ * one module that reads them.
+ * @internal
+ */
+interface HostGlobals {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+  queueMicrotask(fn: () => void): void
+  performance: { now(): number }
+  setImmediate?: (fn: () => void) => unknown
+  MessageChannel?: new () => {
+    port1: { onmessage: (() => void) | null }
+    port2: { postMessage(value: unknown): void }
+  }
+}
+
+const host = globalThis as unknown as HostGlobals
+
+/** @internal */
+export const hostSetTimeout = (fn: () => void, ms: number): unknown => host.setTimeout(fn, ms)
+/** @internal */
+export const hostClearTimeout = (handle: unknown): void => host.clearTimeout(handle)
+/** @internal */
+export const hostNow = (): number => host.performance.now()
+/** @internal */
+export const queueMicrotask = (fn: () => void): void => host.queueMicrotask(fn)
+
+/**
+ * Runs `fn` in a later macrotask, letting I/O and timers run first. Used when an
+ * actor has used its turn, so a busy actor cannot starve the host's event loop.
+ * @internal
+ */
+export const yieldToHost: (fn: () => void) => void = makeYield()
+
+function makeYield(): (fn: () => void) => void {
+  const { setImmediate, MessageChannel } = host
+  if (setImmediate) return (fn) => void setImmediate(fn)
+  if (MessageChannel) {
+    const waiting: Array<() => void> = []
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => waiting.shift()?.()
+    return (fn) => {
+      waiting.push(fn)
+      channel.port2.postMessage(null)
+    }
+  }
+  return (fn) => void host.setTimeout(fn, 0)
+}
+
+/**
+ * Last resort for an error nobody listens for: it is printed, never swallowed.
+ * @internal
+ */
+export const reportUnhandled = (text: string, error: unknown): void =>
+  (globalThis as unknown as { console: { error(...args: unknown[]): void } }).console.error(text, error)

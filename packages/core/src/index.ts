@@ -1,0 +1,20 @@
+/**
+ * Troupe core: actors, addressing and the wire protocol, free of any
+ * platform API so it runs unchanged in browsers and Node.js.
+ *
+ * @packageDocumentation
+ */
+export type { ActorContext } from './actor/context.js'
+export type { ActorErrorEvent } from './actor/actorCell.js'
+export type { ActorRef, AskOptions, SendOptions } from './actor/actorRef.js'
+export type { Behavior, BehaviorSource } from './actor/behavior.js'
+export { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from './actor/deadLetter.js'
+export type { SpawnOptions } from './actor/spawnOptions.js'
+export type { SupervisionOptions, SupervisionStrategy } from './actor/supervision.js'
+export { type Address, assertActorName, assertNodeId, formatAddress, parseAddress } from './address.js'
+export { type Clock, realClock, type TimerHandle } from './clock.js'
+export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
+export { createNode, type Node, type NodeEvents, type NodeMetrics, type NodeOptions } from './node.js'
+export { type CodecOptions, FrameCodec } from './wire/codec.js'
+export { ENVELOPE_CODES, PROTOCOL_VERSION } from './wire/codes.js'
+export type * from './wire/envelope.js'

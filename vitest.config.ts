@@ -1,0 +1,26 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url))
+
+// Tests import packages by name; these aliases point the names at source, so no build is needed.
+const alias = [
+  { find: /^@troupe\/core\/testing$/, replacement: src('core/src/testing.ts') },
+  { find: /^@troupe\/core\/internal$/, replacement: src('core/src/internal.ts') },
+  { find: /^@troupe\/core$/, replacement: src('core/src/index.ts') },
+  { find: /^@troupe\/node$/, replacement: src('node/src/index.ts') },
+  { find: /^@troupe\/browser$/, replacement: src('browser/src/index.ts') },
+]
+
+const project = (name: string, root: string) => ({
+  extends: true as const,
+  test: { name, include: [`${root}/{src,test}/**/*.test.ts`] },
+})
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    projects: [project('core', 'packages/core'), project('node', 'packages/node'), project('bench', 'apps/bench')],
+    testTimeout: 20_000,
+  },
+})
