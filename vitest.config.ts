@@ -20,7 +20,7 @@ const project = (name: string, root: string) => ({
 export default defineConfig({
   resolve: { alias },
   test: {
-    projects: [project('core', 'packages/core'), project('node', 'packages/node'), project('bench', 'apps/bench')],
+    projects: [project('core', 'packages/core'), project('node', 'packages/node')],
     testTimeout: 20_000,
   },
 })

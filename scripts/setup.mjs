@@ -9,4 +9,3 @@ if (stale) {
   console.log('[setup] installing dependencies (npm ci)')
   execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' })
 }
-process.env.TURBO_TELEMETRY_DISABLED = '1'

@@ -56,7 +56,10 @@ export function parseAddress(address: Address): { name: string; node: string } {
     assertActorName(name)
     assertNodeId(node)
   } catch (error) {
-    throw new TroupeError('BAD_ADDRESS', `bad address ${JSON.stringify(address)}: ${(error as Error).message}`)
+    throw new TroupeError(
+      'BAD_ADDRESS',
+      `bad address ${JSON.stringify(address)}: ${(error as Error).message}`,
+    )
   }
   return { name, node }
 }

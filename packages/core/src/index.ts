@@ -4,10 +4,11 @@
  *
  * @packageDocumentation
  */
-export type { ActorContext } from './actor/context.js'
+
 export type { ActorErrorEvent } from './actor/actorCell.js'
 export type { ActorRef, AskOptions, SendOptions } from './actor/actorRef.js'
 export type { Behavior, BehaviorSource } from './actor/behavior.js'
+export type { ActorContext } from './actor/context.js'
 export { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from './actor/deadLetter.js'
 export type { SpawnOptions } from './actor/spawnOptions.js'
 export type { SupervisionOptions, SupervisionStrategy } from './actor/supervision.js'

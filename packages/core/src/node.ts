@@ -1,6 +1,5 @@
 import { EventEmitter } from 'eventemitter3'
 import { nanoid } from 'nanoid'
-import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { ActorCell, type ActorErrorEvent } from './actor/actorCell.js'
 import type { ActorHost } from './actor/actorHost.js'
 import { type ActorRef, type AskOptions, Ref, type SendOptions } from './actor/actorRef.js'
@@ -9,6 +8,7 @@ import type { BehaviorSource } from './actor/behavior.js'
 import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from './actor/deadLetter.js'
 import type { Letter } from './actor/letter.js'
 import type { SpawnOptions } from './actor/spawnOptions.js'
+import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
 import { DEFAULTS } from './defaults.js'
 import { TroupeError, type TroupeErrorCode } from './errors.js'
@@ -82,6 +82,8 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
   [Symbol.asyncDispose](): Promise<void>
 }
 
+const REF_CACHE_SIZE = 4_096
+
 const CODE_OF: Record<DeadLetterReason, TroupeErrorCode> = {
   'no-such-actor': 'NO_SUCH_ACTOR',
   'queue-full': 'QUEUE_FULL',
@@ -99,6 +101,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   readonly throughput: number
   private readonly askTimeoutMs: number
   private readonly cells = new Map<string, ActorCell>()
+  private readonly refs = new Map<Address, Ref>()
   private readonly asks: PendingAsks
   private delivered = 0
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
@@ -126,14 +129,18 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     options?: SpawnOptions,
     parent?: ActorCell,
   ): ActorRef<M, R> {
-    if (this.closing !== undefined) throw new TroupeError('CLOSED', `cannot spawn "${name}": node "${this.id}" is closed`)
+    if (this.closing !== undefined)
+      throw new TroupeError('CLOSED', `cannot spawn "${name}": node "${this.id}" is closed`)
     if (parent !== undefined && name.includes('/')) {
       throw new TroupeError('BAD_ADDRESS', `bad child name ${JSON.stringify(name)}: "/" is not allowed`)
     }
     const fullName = parent === undefined ? name : `${parent.name}/${name}`
     assertActorName(fullName)
     if (this.cells.has(fullName)) {
-      throw new TroupeError('DUPLICATE_NAME', `an actor named "${fullName}" is already running on node "${this.id}"`)
+      throw new TroupeError(
+        'DUPLICATE_NAME',
+        `an actor named "${fullName}" is already running on node "${this.id}"`,
+      )
     }
     assertBehavior(fullName, behavior)
     assertSpawnOptions(options)
@@ -195,7 +202,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (letter.askId !== 0 && letter.askNode === this.id) {
       this.asks.fail(
         letter.askId,
-        new TroupeError(CODE_OF[reason], `message to "${letter.to}" was not delivered: ${reason}`, { reason }),
+        new TroupeError(CODE_OF[reason], `message to "${letter.to}" was not delivered: ${reason}`, {
+          reason,
+        }),
       )
     }
     this.emit('deadletter', { to: letter.to, from: letter.from, message: letter.message, reason })
@@ -203,7 +212,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   actorError(event: ActorErrorEvent): void {
     if (this.listenerCount('actor-error') === 0) {
-      reportUnhandled(`[troupe] actor "${event.address}" failed in ${event.phase} (${event.action}):`, event.error)
+      reportUnhandled(
+        `[troupe] actor "${event.address}" failed in ${event.phase} (${event.action}):`,
+        event.error,
+      )
     }
     this.emit('actor-error', event)
   }
@@ -243,8 +255,15 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private resolve(target: Address | ActorRef): Ref {
     if (target instanceof Ref) return target
     const address = typeof target === 'string' ? target : target?.address
-    const { name, node } = parseAddress(address)
-    return new Ref(this, address, name, node)
+    let ref = this.refs.get(address)
+    if (ref === undefined) {
+      const { name, node } = parseAddress(address)
+      ref = new Ref(this, address, name, node)
+      // a bounded cache: addresses seen recently skip parsing and validation
+      if (this.refs.size >= REF_CACHE_SIZE) this.refs.clear()
+      this.refs.set(address, ref)
+    }
+    return ref
   }
 
   /** Local: straight to the mailbox. Remote: needs a cluster, which a standalone node has not. */
@@ -288,7 +307,8 @@ function assertBehavior(name: string, behavior: unknown): void {
 }
 
 function assertSpawnOptions(options: SpawnOptions | undefined): void {
-  if (options?.mailbox?.capacity !== undefined) assertPositiveInteger('mailbox.capacity', options.mailbox.capacity)
+  if (options?.mailbox?.capacity !== undefined)
+    assertPositiveInteger('mailbox.capacity', options.mailbox.capacity)
   const supervision = options?.supervision
   if (supervision === undefined) return
   const { strategy, maxRestarts, withinMs } = supervision
@@ -299,7 +319,10 @@ function assertSpawnOptions(options: SpawnOptions | undefined): void {
     )
   }
   if (maxRestarts !== undefined && !(Number.isInteger(maxRestarts) && maxRestarts >= 0)) {
-    throw new TroupeError('BAD_ARGUMENT', `bad supervision.maxRestarts ${maxRestarts}: expected an integer >= 0`)
+    throw new TroupeError(
+      'BAD_ARGUMENT',
+      `bad supervision.maxRestarts ${maxRestarts}: expected an integer >= 0`,
+    )
   }
   if (withinMs !== undefined) assertPositiveNumber('supervision.withinMs', withinMs)
 }

@@ -146,7 +146,9 @@ describe('ask and reply', () => {
     expect(await outcome).toBe('ASK_TIMEOUT')
     gate.resolve()
     await settle()
-    expect(letters).toEqual([{ to: '$reply@n1', from: 'late@n1', message: 'too late', reason: 'no-reply-target' }])
+    expect(letters).toEqual([
+      { to: '$reply@n1', from: 'late@n1', message: 'too late', reason: 'no-reply-target' },
+    ])
   })
 
   it('rejects an ask whose handler throws with HANDLER_ERROR', async () => {
@@ -201,9 +203,9 @@ describe('become and children', () => {
     await node.ask('parent@n1', 'ready?')
     await settle()
     expect(node.metrics().actors).toBe(3)
-    expect(await node.ask('parent/kid/grandkid@n1', 1, { timeoutMs: 50 }).catch((e: TroupeError) => e.code)).toBe(
-      'ASK_TIMEOUT',
-    )
+    expect(
+      await node.ask('parent/kid/grandkid@n1', 1, { timeoutMs: 50 }).catch((e: TroupeError) => e.code),
+    ).toBe('ASK_TIMEOUT')
     await node.stop('parent@n1')
     expect(stopped).toEqual(['grandkid', 'kid', 'parent'])
     expect(node.metrics().actors).toBe(0)
@@ -221,9 +223,13 @@ describe('become and children', () => {
 
   it('refuses bad names and behaviors synchronously', async () => {
     node = await createNode({ id: 'n1' })
-    expect(() => node.spawn('bad name', { receive() {} })).toThrowError(expect.objectContaining({ code: 'BAD_ADDRESS' }))
+    expect(() => node.spawn('bad name', { receive() {} })).toThrowError(
+      expect.objectContaining({ code: 'BAD_ADDRESS' }),
+    )
     expect(() => node.spawn('x', {} as never)).toThrowError(expect.objectContaining({ code: 'BAD_ARGUMENT' }))
-    expect(() => node.spawn('x', { receive() {} }, { mailbox: { capacity: 0 } })).toThrow(/mailbox.capacity 0/)
+    expect(() => node.spawn('x', { receive() {} }, { mailbox: { capacity: 0 } })).toThrow(
+      /mailbox.capacity 0/,
+    )
     expect(() => node.send('nope', 1)).toThrowError(expect.objectContaining({ code: 'BAD_ADDRESS' }))
     expect(() => node.ask('a@b@c', 1)).toThrow(/more than one "@"/)
     await expect(createNode({ id: 'bad id' })).rejects.toThrow(/bad node id "bad id"/)
@@ -252,7 +258,12 @@ describe('close', () => {
     let stopped = false
     {
       await using scoped = await createNode({ id: 'n2' })
-      scoped.spawn('x', { receive() {}, stopped: () => void (stopped = true) })
+      scoped.spawn('x', {
+        receive() {},
+        stopped() {
+          stopped = true
+        },
+      })
     }
     expect(stopped).toBe(true)
   })

@@ -193,7 +193,13 @@ export class ActorCell {
     try {
       await this.behavior?.stopped?.(new Context(this, undefined))
     } catch (error) {
-      this.host.actorError({ address: this.address, error, phase: 'stopped', message: undefined, action: 'none' })
+      this.host.actorError({
+        address: this.address,
+        error,
+        phase: 'stopped',
+        message: undefined,
+        action: 'none',
+      })
     }
   }
 }

@@ -16,7 +16,12 @@ export interface ActorHost {
   readonly clock: Clock
   readonly throughput: number
   ref(address: Address): ActorRef
-  send(target: Address | ActorRef, message: unknown, options: SendOptions | undefined, from: Address | undefined): boolean
+  send(
+    target: Address | ActorRef,
+    message: unknown,
+    options: SendOptions | undefined,
+    from: Address | undefined,
+  ): boolean
   ask<R>(
     target: Address | ActorRef,
     message: unknown,

@@ -37,7 +37,10 @@ export function createTestClock(start = 0): TestClock {
   const nextDue = (until: number): Timer | undefined => {
     let next: Timer | undefined
     for (const timer of timers.values()) {
-      if (timer.at <= until && (next === undefined || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq))) {
+      if (
+        timer.at <= until &&
+        (next === undefined || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq))
+      ) {
         next = timer
       }
     }

@@ -159,7 +159,9 @@ export class FrameCodec {
     }
     if (!Array.isArray(value) || value.length === 0) throw new ProtocolError('frame is not a non-empty array')
     if (value.length > this.maxEnvelopesPerFrame) {
-      throw new ProtocolError(`frame has ${value.length} envelopes, over the limit of ${this.maxEnvelopesPerFrame}`)
+      throw new ProtocolError(
+        `frame has ${value.length} envelopes, over the limit of ${this.maxEnvelopesPerFrame}`,
+      )
     }
     return value.map((tuple, i) => fromTuple(tuple, i))
   }
@@ -182,7 +184,8 @@ function memberTuple(member: MemberRecord): unknown[] {
 }
 
 function fromTuple(tuple: unknown, index: number): Envelope {
-  if (!Array.isArray(tuple) || tuple.length === 0) throw new ProtocolError(`envelope ${index} is not an array`)
+  if (!Array.isArray(tuple) || tuple.length === 0)
+    throw new ProtocolError(`envelope ${index} is not an array`)
   const schema = BY_CODE.get(tuple[0] as number)
   if (schema === undefined) throw new ProtocolError(`envelope ${index} has unknown type ${String(tuple[0])}`)
   const envelope = readFields(tuple, 1, schema.fields, `${schema.type} envelope ${index}`)

@@ -1,0 +1,14 @@
+/**
+ * Troupe benchmarks. Prints figures; never fails a run for being slow.
+ * Usage: npm run bench [-- local]
+ */
+import { benchLocal } from './local.js'
+
+const suites: Record<string, () => Promise<void>> = { local: benchLocal }
+const chosen = process.argv.slice(2)
+for (const name of chosen.length > 0 ? chosen : Object.keys(suites)) {
+  const suite = suites[name]
+  if (suite === undefined)
+    throw new Error(`unknown benchmark "${name}": choose from ${Object.keys(suites).join(', ')}`)
+  await suite()
+}

@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url'
+import { runInNewContext } from 'node:vm'
+import { build } from 'esbuild'
+import { describe, expect, it } from 'vitest'
+
+const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
+
+describe('core in a browser', () => {
+  it('bundles for the browser platform and runs where no Node.js global exists', async () => {
+    // esbuild fails on any `node:*` or Node built-in import when the platform is the browser
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      globalName: 'Troupe',
+      write: false,
+      logLevel: 'silent',
+    })
+    expect(result.errors).toEqual([])
+    const code = result.outputFiles[0]!.text
+
+    // only what a browser page has: no process, Buffer, require, setImmediate or global
+    const browserGlobals = {
+      console,
+      setTimeout,
+      clearTimeout,
+      queueMicrotask,
+      performance,
+      crypto,
+      TextEncoder,
+      TextDecoder,
+      MessageChannel,
+    }
+    const outcome = runInNewContext(
+      `${code}
+      (async () => {
+        const node = await Troupe.createNode({ id: 'tab' })
+        node.spawn('echo', { receive: (msg, ctx) => ctx.reply(msg.toUpperCase()) })
+        const reply = await node.ask('echo@tab', 'hi')
+        const codec = new Troupe.FrameCodec()
+        const [ack] = codec.decode(codec.encode([{ type: 'ack', seq: 7 }]))
+        const generated = (await Troupe.createNode()).id
+        await node.close()
+        return { reply, ack, generated, hasProcess: typeof process, hasBuffer: typeof Buffer }
+      })()`,
+      browserGlobals,
+    )
+    const { reply, ack, generated, hasProcess, hasBuffer } = await outcome
+    expect({ reply, ack, hasProcess, hasBuffer }).toEqual({
+      reply: 'HI',
+      ack: { type: 'ack', seq: 7 },
+      hasProcess: 'undefined',
+      hasBuffer: 'undefined',
+    })
+    expect(generated).toMatch(/^[A-Za-z0-9_-]{21}$/)
+  })
+})
