@@ -18,8 +18,13 @@ const address = fc
 const uint = fc.maxSafeNat()
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 const role = fc.constantFrom('hub' as const, 'client' as const)
-// -0 encodes as the integer 0, the one JSON value msgpack does not keep apart
-const body = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v), (_k, x) => (Object.is(x, -0) ? 0 : x)))
+// Two JSON values do not travel as they are: -0 encodes as the integer 0, and the
+// decoder refuses a "__proto__" key (it guards against prototype pollution).
+const body = fc
+  .jsonValue()
+  .map((v) =>
+    JSON.parse(JSON.stringify(v), (k, x) => (k === '__proto__' ? undefined : Object.is(x, -0) ? 0 : x)),
+  )
 
 const member: fc.Arbitrary<MemberRecord> = fc.record({
   id: nodeId,
@@ -142,6 +147,13 @@ describe('frame codec', () => {
       }),
       { ...propertyParams, numRuns: propertyParams.numRuns ?? 2_000 },
     )
+  })
+
+  it('refuses a "__proto__" key in a body', () => {
+    const bytes = codec.encode([{ type: 'bye', reason: 'x' }]).slice()
+    const withProto = encode([[3, 1, 'a@n1', null, 'n1', JSON.parse('{"__proto__": 1}'), 0, 0]])
+    expect(() => codec.decode(withProto)).toThrow(/not valid msgpack: The key __proto__ is not allowed/)
+    expect(codec.decode(bytes)).toEqual([{ type: 'bye', reason: 'x' }])
   })
 
   it('enforces the frame-size limit before decoding', () => {
