@@ -2,9 +2,10 @@
  * Troupe benchmarks. Prints figures; never fails a run for being slow.
  * Usage: npm run bench [-- local]
  */
+import { benchCluster } from './cluster/cluster.js'
 import { benchLocal } from './local.js'
 
-const suites: Record<string, () => Promise<void>> = { local: benchLocal }
+const suites: Record<string, () => Promise<void>> = { local: benchLocal, cluster: benchCluster }
 const chosen = process.argv.slice(2)
 for (const name of chosen.length > 0 ? chosen : Object.keys(suites)) {
   const suite = suites[name]

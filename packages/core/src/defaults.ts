@@ -21,4 +21,28 @@ export const DEFAULTS = {
   maxEnvelopesPerFrame: 10_000,
   /** Largest frame accepted from the wire, checked before decoding. */
   maxFrameBytes: 1_048_576,
+  /** Heartbeat period of every link; also the failure detector's tick. */
+  heartbeatMs: 250,
+  /** Silence after which a peer is suspect. */
+  suspectAfterMs: 750,
+  /** Silence after which a peer is down (the promise: noticed within 2 s). */
+  downAfterMs: 1_500,
+  handshakeTimeoutMs: 5_000,
+  /** How long `close()` waits for peers to acknowledge what is queued for them. */
+  closeGraceMs: 2_000,
+  reconnect: { initialMs: 100, maxMs: 5_000 },
+  /** Messages waiting for a node this node has no route to yet. */
+  maxHeldMessages: 100_000,
+  link: {
+    maxMessages: 100_000,
+    maxBytes: 64 * 1024 * 1024,
+    highWaterMessages: 10_000,
+    highWaterBytes: 8 * 1024 * 1024,
+    maxBatchBytes: 64 * 1024,
+    maxSocketBufferedBytes: 256 * 1024,
+    retransmitMs: 1_000,
+    maxMessageBytes: 256 * 1024,
+    windowMessages: 8_192,
+    deliveryTimeoutMs: 2_000,
+  },
 } as const

@@ -16,6 +16,13 @@ export { type Address, assertActorName, assertNodeId, formatAddress, parseAddres
 export { type Clock, realClock, type TimerHandle } from './clock.js'
 export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
 export { createNode, type Node, type NodeEvents, type NodeMetrics, type NodeOptions } from './node.js'
-export { type CodecOptions, FrameCodec } from './wire/codec.js'
+export {
+  CLOSE_CODES,
+  type Connection,
+  type ConnectionInfo,
+  type Listener,
+  type Transport,
+} from './transport/transport.js'
+export { type CodecOptions, FrameCodec, joinFrame } from './wire/codec.js'
 export { ENVELOPE_CODES, PROTOCOL_VERSION } from './wire/codes.js'
 export type * from './wire/envelope.js'

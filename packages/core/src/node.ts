@@ -10,10 +10,17 @@ import type { Letter } from './actor/letter.js'
 import type { SpawnOptions } from './actor/spawnOptions.js'
 import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
+import { Cluster, type ClusterSettings, type RouteResult } from './cluster/cluster.js'
+import type { Member, MemberEventName } from './cluster/membership.js'
 import { DEFAULTS } from './defaults.js'
 import { TroupeError, type TroupeErrorCode } from './errors.js'
-import { reportUnhandled } from './host.js'
+import { reportUnhandled, yieldToHost } from './host.js'
+import type { BackoffOptions } from './link/backoff.js'
+import type { LinkMetrics, LinkOptions, Refusal } from './link/peerLink.js'
+import type { Transport } from './transport/transport.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
+import { FrameCodec } from './wire/codec.js'
+import type { NodeRole, SequencedEnvelope } from './wire/envelope.js'
 
 /** Options of {@link createNode}. */
 export interface NodeOptions {
@@ -25,6 +32,36 @@ export interface NodeOptions {
   askTimeoutMs?: number
   /** Messages one actor handles before letting the host's event loop run. @default 1_024 */
   throughput?: number
+  /** How this node reaches others. Without one the node is standalone. */
+  transport?: Transport
+  /** URLs of hubs to join the cluster through. */
+  seeds?: readonly string[]
+  /** `hub` accepts connections and relays; `client` only dials hubs. @default 'hub' if the transport can listen */
+  role?: NodeRole
+  /** Tells this process apart from earlier runs of the same node id. @default Date.now() */
+  incarnation?: number
+  /** Default `ttlMs` of messages to other nodes. @default 10_000 */
+  holdTtlMs?: number
+  /** Heartbeat period of every link. @default 250 */
+  heartbeatMs?: number
+  /** Silence after which a peer is suspect. @default 750 */
+  suspectAfterMs?: number
+  /** Silence after which a peer is down (`member-down`). @default 1_500 */
+  downAfterMs?: number
+  /** @default 5_000 */
+  handshakeTimeoutMs?: number
+  /** How long `close()` waits for peers to acknowledge queued messages. @default 2_000 */
+  closeGraceMs?: number
+  /** Reconnect backoff. @default { initialMs: 100, maxMs: 5_000 } */
+  reconnect?: BackoffOptions
+  /** Per-link queue bounds and batching; see {@link LinkOptions}. */
+  link?: Partial<LinkOptions>
+  /** Messages waiting for a node with no route yet. @default 100_000 */
+  maxHeldMessages?: number
+  /** Largest frame accepted, checked before decoding. @default 1_048_576 */
+  maxFrameBytes?: number
+  /** Randomness for backoff jitter. @default Math.random */
+  random?: () => number
 }
 
 /** The events a node emits, with their listeners' signatures. */
@@ -33,6 +70,12 @@ export interface NodeEvents {
   deadletter: (deadLetter: DeadLetter) => void
   /** An actor's handler or hook threw; `action` says what supervision did. */
   'actor-error': (event: ActorErrorEvent) => void
+  /** A member joined, came back, or restarted (new incarnation). */
+  'member-up': (member: Member) => void
+  /** A member stopped answering (failure detector). */
+  'member-down': (member: Member) => void
+  /** A member closed on purpose. */
+  'member-left': (member: Member) => void
 }
 
 /** Counters of a node, for monitoring. */
@@ -45,6 +88,10 @@ export interface NodeMetrics {
   delivered: number
   /** Dead letters on this node, by reason. */
   deadLetters: Record<DeadLetterReason, number>
+  /** Messages waiting for a node with no route yet. */
+  held: number
+  /** Per-peer link figures, by node id. */
+  peers: Record<string, LinkMetrics>
 }
 
 /**
@@ -53,6 +100,15 @@ export interface NodeMetrics {
  */
 export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'off'> {
   readonly id: string
+  /** The URL peers dial to reach this node, if it listens. */
+  readonly url: string | undefined
+  /** The member table: this node first, then every member it knows. */
+  members(): Member[]
+  /**
+   * Resolves when the link carrying messages to `target` (a node id or an
+   * address) is below its low-water mark. Use after `send` returned false.
+   */
+  drain(target: string | ActorRef): Promise<void>
   /**
    * Starts an actor named `name` on this node. Throws `DUPLICATE_NAME` if an
    * actor of that name is alive, `BAD_ADDRESS` for a malformed name.
@@ -83,6 +139,7 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
 }
 
 const REF_CACHE_SIZE = 4_096
+const NOT_IN_A_CLUSTER: Refusal = { reason: 'node-down', detail: 'this node is not in a cluster' }
 
 const CODE_OF: Record<DeadLetterReason, TroupeErrorCode> = {
   'no-such-actor': 'NO_SUCH_ACTOR',
@@ -110,6 +167,13 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   >
   private closed = false
   private closing: Promise<void> | undefined
+  readonly incarnation: number
+  readonly codec: FrameCodec
+  private readonly holdTtlMs: number
+  private readonly closeGraceMs: number
+  private readonly cluster: Cluster | undefined
+  /** Inbound messages wait here until `createNode` has resolved (see {@link createNode}). */
+  private early: Array<[SequencedEnvelope, string]> | undefined = []
 
   constructor(options: NodeOptions = {}) {
     super()
@@ -121,6 +185,49 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.throughput = options.throughput ?? DEFAULTS.throughput
     assertPositiveInteger('throughput', this.throughput)
     this.asks = new PendingAsks(this.clock)
+    this.incarnation = options.incarnation ?? Date.now()
+    assertPositiveInteger('incarnation', this.incarnation)
+    this.holdTtlMs = options.holdTtlMs ?? DEFAULTS.holdTtlMs
+    assertPositiveNumber('holdTtlMs', this.holdTtlMs)
+    this.closeGraceMs = options.closeGraceMs ?? DEFAULTS.closeGraceMs
+    this.codec = new FrameCodec({ maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes })
+    this.cluster = options.transport === undefined ? undefined : new Cluster(this, clusterSettings(options))
+  }
+
+  get url(): string | undefined {
+    return this.cluster?.url
+  }
+
+  /** @internal */
+  async start(): Promise<void> {
+    await this.cluster?.start()
+    // open the door to inbound messages only after createNode's caller has had its turn to spawn actors
+    yieldToHost(() => {
+      const early = this.early ?? []
+      this.early = undefined
+      for (const [envelope, from] of early) this.receive(envelope, from, true)
+    })
+  }
+
+  members(): Member[] {
+    return (
+      this.cluster?.membership.list() ?? [
+        {
+          id: this.id,
+          role: 'hub',
+          incarnation: this.incarnation,
+          status: 'up',
+          via: undefined,
+          url: undefined,
+        },
+      ]
+    )
+  }
+
+  drain(target: string | ActorRef): Promise<void> {
+    const node =
+      typeof target === 'string' ? (target.includes('@') ? parseAddress(target).node : target) : target.nodeId
+    return this.cluster?.drain(node) ?? Promise.resolve()
   }
 
   spawn<M, R>(
@@ -157,7 +264,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   send(target: Address | ActorRef, message: unknown, options?: SendOptions, from?: Address): boolean {
     const ref = this.resolve(target)
-    return this.route(ref, { to: ref.address, from, message, askId: 0, askNode: undefined }, options)
+    return this.route(ref, { to: ref.address, from, message, askId: 0, origin: this.id }, options)
   }
 
   ask<R>(target: Address | ActorRef, message: unknown, options?: AskOptions, from?: Address): Promise<R> {
@@ -165,7 +272,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
     const { id, promise } = this.asks.open<R>(ref.address, timeoutMs)
-    this.route(ref, { to: ref.address, from, message, askId: id, askNode: this.id }, options)
+    this.route(ref, { to: ref.address, from, message, askId: id, origin: this.id }, options)
     return promise
   }
 
@@ -179,8 +286,14 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   reply(letter: Letter | undefined, value: unknown, from: Address): void {
     if (letter !== undefined && letter.askId !== 0) {
-      if (!this.asks.settle(letter.askId, value)) {
-        this.deadLetter(replyLetter(letter.askNode ?? this.id, from, value), 'no-reply-target')
+      if (letter.origin !== this.id) {
+        this.sendRemote(
+          { type: 'reply', seq: 0, node: letter.origin, askId: letter.askId, body: value, failed: false },
+          replyLetter(letter.origin, from, value),
+          this.holdTtlMs,
+        )
+      } else if (!this.asks.settle(letter.askId, value)) {
+        this.deadLetter(replyLetter(this.id, from, value), 'no-reply-target')
       }
     } else if (letter?.from !== undefined) {
       this.send(letter.from, value, undefined, from)
@@ -190,24 +303,94 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   failAsk(letter: Letter, error: unknown): void {
-    const text = error instanceof Error ? error.message : String(error)
-    this.asks.fail(
-      letter.askId,
-      new TroupeError('HANDLER_ERROR', `the handler of "${letter.to}" failed: ${text}`, { cause: error }),
-    )
+    const text = `the handler of "${letter.to}" failed: ${error instanceof Error ? error.message : String(error)}`
+    if (letter.origin !== this.id) {
+      this.sendRemote(
+        { type: 'reply', seq: 0, node: letter.origin, askId: letter.askId, body: text, failed: true },
+        replyLetter(letter.origin, letter.to, text),
+        this.holdTtlMs,
+      )
+      return
+    }
+    this.asks.fail(letter.askId, new TroupeError('HANDLER_ERROR', text, { cause: error }))
   }
 
-  deadLetter(letter: Letter, reason: DeadLetterReason): void {
+  deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void {
     this.deadLetters[reason]++
-    if (letter.askId !== 0 && letter.askNode === this.id) {
-      this.asks.fail(
-        letter.askId,
-        new TroupeError(CODE_OF[reason], `message to "${letter.to}" was not delivered: ${reason}`, {
-          reason,
-        }),
+    if (letter.origin !== this.id) {
+      // tell the sender's node, which fails its ask and emits the dead letter there too
+      const { to, from, message: body, askId, origin } = letter
+      this.cluster?.route(
+        { type: 'dead', seq: 0, node: origin, to, from, body, askId, reason },
+        origin,
+        this.deadline(),
       )
+    } else if (letter.askId !== 0) {
+      const text = `message to "${letter.to}" was not delivered: ${reason}${detail === undefined ? '' : ` (${detail})`}`
+      this.asks.fail(letter.askId, new TroupeError(CODE_OF[reason], text, { reason }))
     }
-    this.emit('deadletter', { to: letter.to, from: letter.from, message: letter.message, reason })
+    const deadLetter: DeadLetter = { to: letter.to, from: letter.from, message: letter.message, reason }
+    this.emit('deadletter', detail === undefined ? deadLetter : { ...deadLetter, detail })
+  }
+
+  // ---- ClusterHost ----
+
+  receive(envelope: SequencedEnvelope, from: string, force: boolean): boolean {
+    if (this.early !== undefined) {
+      this.early.push([envelope, from])
+      return true
+    }
+    const target =
+      envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.node
+    if (target !== this.id) {
+      // a hub relays: on to the next hop, with what is left of the TTL
+      const ttl = envelope.type === 'message' ? envelope.ttl : this.holdTtlMs
+      const result = this.cluster?.route(envelope, target, this.clock.now() + ttl)
+      if (typeof result === 'object') this.undeliverable(envelope, result.reason, result.detail)
+      return true
+    }
+    switch (envelope.type) {
+      case 'message': {
+        const { to, from: sender, body, askId, origin } = envelope
+        const name = to.slice(0, to.indexOf('@'))
+        if (!force && this.cells.get(name)?.isFull) return false
+        this.deliverLocal(name, undefined, { to, from: sender, message: body, askId, origin })
+        return true
+      }
+      case 'reply': {
+        const settled = envelope.failed
+          ? this.asks.fail(envelope.askId, new TroupeError('HANDLER_ERROR', String(envelope.body)))
+          : this.asks.settle(envelope.askId, envelope.body)
+        if (!settled)
+          this.deadLetter(replyLetter(this.id, `$reply@${from}`, envelope.body), 'no-reply-target')
+        return true
+      }
+      case 'dead': {
+        const { to, from: sender, body, askId, reason } = envelope
+        this.deadLetter({ to, from: sender, message: body, askId, origin: this.id }, reason)
+        return true
+      }
+    }
+  }
+
+  undeliverable(envelope: SequencedEnvelope, reason: DeadLetterReason, detail?: string): void {
+    switch (envelope.type) {
+      case 'message': {
+        const { to, from, body, askId, origin } = envelope
+        this.deadLetter({ to, from, message: body, askId, origin }, reason, detail)
+        return
+      }
+      case 'reply':
+        this.deadLetter(replyLetter(envelope.node, '$reply', envelope.body), reason, detail)
+        return
+      case 'dead':
+        // the report of a dead letter that was already emitted here: nothing more to tell
+        this.deadLetters[reason]++
+    }
+  }
+
+  memberEvent(event: MemberEventName, member: Member): void {
+    this.emit(event, member)
   }
 
   actorError(event: ActorErrorEvent): void {
@@ -231,6 +414,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       pendingAsks: this.asks.size,
       delivered: this.delivered,
       deadLetters: { ...this.deadLetters },
+      held: this.cluster?.hold.size ?? 0,
+      peers: this.cluster?.metrics() ?? {},
     }
   }
 
@@ -248,7 +433,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.asks.failAll(closedError())
     const topLevel = [...this.cells.values()].filter((cell) => cell.parent === undefined)
     await Promise.all(topLevel.map((cell) => cell.stop()))
+    const undelivered = (await this.cluster?.close(this.closeGraceMs)) ?? []
     this.closed = true
+    for (const envelope of undelivered) this.undeliverable(envelope, 'stopped', 'the node closed')
     this.asks.failAll(closedError())
   }
 
@@ -266,18 +453,37 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return ref
   }
 
-  /** Local: straight to the mailbox. Remote: needs a cluster, which a standalone node has not. */
-  private route(ref: Ref, letter: Letter, _options: SendOptions | undefined): boolean {
+  /** Local: straight to the mailbox. Remote: to the cluster, which picks a link, a relay or the hold queue. */
+  private route(ref: Ref, letter: Letter, options: SendOptions | undefined): boolean {
     if (this.closed) {
       this.deadLetter(letter, 'stopped')
       return false
     }
-    if (ref.nodeId !== this.id) {
-      this.deadLetter(letter, 'node-down')
+    if (ref.nodeId === this.id) return this.deliverLocal(ref.name, ref, letter)
+    const ttlMs = options?.ttlMs ?? this.holdTtlMs
+    if (options?.ttlMs !== undefined) assertPositiveNumber('ttlMs', ttlMs)
+    const { to, from, message: body, askId, origin } = letter
+    return this.sendRemote(
+      { type: 'message', seq: 0, to, from, origin, body, askId, ttl: ttlMs },
+      letter,
+      ttlMs,
+    )
+  }
+
+  private sendRemote(envelope: SequencedEnvelope, letter: Letter, ttlMs: number): boolean {
+    const node = envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.node
+    const result: RouteResult =
+      this.cluster?.route(envelope, node, this.clock.now() + ttlMs) ?? NOT_IN_A_CLUSTER
+    if (typeof result === 'object') {
+      this.deadLetter(letter, result.reason, result.detail)
       return false
     }
-    let cell = ref.cell
-    if (cell === undefined || cell.isStopped) cell = this.cells.get(ref.name)
+    return result === 'queued'
+  }
+
+  private deliverLocal(name: string, ref: Ref | undefined, letter: Letter): boolean {
+    let cell = ref?.cell
+    if (cell === undefined || cell.isStopped) cell = this.cells.get(name)
     if (cell === undefined) {
       this.deadLetter(letter, 'no-such-actor')
       return false
@@ -286,6 +492,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.delivered++
     return true
   }
+
+  private deadline(): number {
+    return this.clock.now() + this.holdTtlMs
+  }
 }
 
 const replyLetter = (node: string, from: Address, value: unknown): Letter => ({
@@ -293,8 +503,39 @@ const replyLetter = (node: string, from: Address, value: unknown): Letter => ({
   from,
   message: value,
   askId: 0,
-  askNode: undefined,
+  origin: node,
 })
+
+function clusterSettings(options: NodeOptions): ClusterSettings {
+  const transport = options.transport!
+  const settings: ClusterSettings = {
+    transport,
+    seeds: options.seeds ?? [],
+    role: options.role ?? (transport.listen === undefined ? 'client' : 'hub'),
+    heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
+    suspectAfterMs: options.suspectAfterMs ?? DEFAULTS.suspectAfterMs,
+    downAfterMs: options.downAfterMs ?? DEFAULTS.downAfterMs,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+    reconnect: { ...DEFAULTS.reconnect, ...options.reconnect },
+    link: { ...DEFAULTS.link, ...options.link },
+    maxHeldMessages: options.maxHeldMessages ?? DEFAULTS.maxHeldMessages,
+    random: options.random ?? Math.random,
+  }
+  for (const name of ['heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'handshakeTimeoutMs'] as const) {
+    assertPositiveNumber(name, settings[name])
+  }
+  if (!(settings.suspectAfterMs < settings.downAfterMs)) {
+    throw new TroupeError(
+      'BAD_ARGUMENT',
+      `bad suspectAfterMs ${settings.suspectAfterMs}: must be below downAfterMs ${settings.downAfterMs}`,
+    )
+  }
+  for (const [name, value] of Object.entries(settings.link)) assertPositiveNumber(`link.${name}`, value)
+  assertPositiveNumber('reconnect.initialMs', settings.reconnect.initialMs)
+  assertPositiveNumber('reconnect.maxMs', settings.reconnect.maxMs)
+  assertPositiveInteger('maxHeldMessages', settings.maxHeldMessages)
+  return settings
+}
 
 function assertBehavior(name: string, behavior: unknown): void {
   if (typeof behavior === 'function') return
@@ -340,5 +581,7 @@ function assertSpawnOptions(options: SpawnOptions | undefined): void {
  * ```
  */
 export async function createNode(options: NodeOptions = {}): Promise<Node> {
-  return new TroupeNode(options)
+  const node = new TroupeNode(options)
+  await node.start()
+  return node
 }

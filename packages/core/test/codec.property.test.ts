@@ -43,6 +43,7 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     incarnation: uint,
     role,
     received: uint,
+    peerIncarnation: uint,
     token: optional(fc.string()),
     url: optional(fc.webUrl()),
   }),
@@ -53,6 +54,7 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     incarnation: uint,
     role,
     received: uint,
+    peerIncarnation: uint,
     url: optional(fc.webUrl()),
   }),
   fc.record({
@@ -92,7 +94,7 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
   fc.record({ type: fc.constant('gossip' as const), members: fc.array(member, { maxLength: 5 }) }),
   fc.record({ type: fc.constant('bye' as const), reason: fc.string() }),
 )
-const frame = fc.array(envelope, { minLength: 1, maxLength: 8 })
+const frame = fc.array(envelope, { minLength: 1, maxLength: 40 })
 
 /** The rule for any input: valid envelopes that survive a second round trip, or a ProtocolError. */
 function decodesOrRejects(codec: FrameCodec, bytes: Uint8Array): void {

@@ -85,7 +85,15 @@ describe('dead letters', () => {
     node = await createNode({ id: 'n1' })
     const letters = collectDeadLetters(node)
     node.send('printer@n2', 'page')
-    expect(letters).toEqual([{ to: 'printer@n2', from: undefined, message: 'page', reason: 'node-down' }])
+    expect(letters).toEqual([
+      {
+        to: 'printer@n2',
+        from: undefined,
+        message: 'page',
+        reason: 'node-down',
+        detail: 'this node is not in a cluster',
+      },
+    ])
   })
 
   it('no-reply-target: a reply to a message with neither asker nor sender', async () => {

@@ -1,7 +1,9 @@
 /**
- * Troupe for Node.js. Until the WebSocket transport lands this entry re-exports
- * the core runtime, so a server can already run local actors.
+ * Troupe for Node.js: the core runtime plus the WebSocket transport that links
+ * Node servers and browser tabs into one cluster.
  *
  * @packageDocumentation
  */
 export * from '@troupe/core'
+export { createNode, type NodeOptions } from './createNode.js'
+export { createWsTransport, type WsTransportOptions } from './wsTransport.js'

@@ -70,8 +70,9 @@ export class ActorCell {
     return this.status === 'stopped'
   }
 
-  get queued(): number {
-    return this.mailbox.size
+  /** True when a message sent now would overflow the mailbox. */
+  get isFull(): boolean {
+    return this.mailbox.size >= this.mailbox.capacity
   }
 
   /** Queues a letter; overflow and letters for a stopping actor become dead letters. */

@@ -37,7 +37,7 @@ export interface ActorHost {
   reply(letter: Letter | undefined, value: unknown, from: Address): void
   /** Tells the asker that the handler of its message failed. */
   failAsk(letter: Letter, error: unknown): void
-  deadLetter(letter: Letter, reason: DeadLetterReason): void
+  deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void
   actorError(event: ActorErrorEvent): void
   unregister(cell: ActorCell): void
 }

@@ -38,4 +38,6 @@ export interface DeadLetter {
   readonly from: Address | undefined
   readonly message: unknown
   readonly reason: DeadLetterReason
+  /** More about why, when there is more to say (`the queue to "b" is full`). */
+  readonly detail?: string | undefined
 }

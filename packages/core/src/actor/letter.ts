@@ -8,7 +8,8 @@ export interface Letter {
   readonly to: Address
   readonly from: Address | undefined
   readonly message: unknown
-  /** The ask this message belongs to, on node `askNode`; 0 when it is not an ask. */
+  /** The ask this message belongs to, on node `origin`; 0 when it is not an ask. */
   readonly askId: number
-  readonly askNode: string | undefined
+  /** The node it was sent from. */
+  readonly origin: string
 }

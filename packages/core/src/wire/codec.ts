@@ -33,6 +33,7 @@ const SCHEMAS: Record<Envelope['type'], { code: number; fields: Schema }> = {
       ['incarnation', 'uint'],
       ['role', 'role'],
       ['received', 'uint'],
+      ['peerIncarnation', 'uint'],
       ['token', 'string?'],
       ['url', 'string?'],
     ],
@@ -45,6 +46,7 @@ const SCHEMAS: Record<Envelope['type'], { code: number; fields: Schema }> = {
       ['incarnation', 'uint'],
       ['role', 'role'],
       ['received', 'uint'],
+      ['peerIncarnation', 'uint'],
       ['url', 'string?'],
     ],
   },
@@ -141,9 +143,16 @@ export class FrameCodec {
   }
 
   encode(envelopes: readonly Envelope[]): Uint8Array {
-    const tuples = new Array<unknown[]>(envelopes.length)
-    for (let i = 0; i < envelopes.length; i++) tuples[i] = toTuple(envelopes[i]!)
-    return this.encoder.encode(tuples)
+    return joinFrame(envelopes.map((envelope) => this.encodeEnvelope(envelope)))
+  }
+
+  /**
+   * Encodes one envelope on its own, so a link can know its size and refuse it
+   * (an unencodable body throws here, at send time) before it is queued.
+   * {@link joinFrame} then makes a frame of encoded envelopes without encoding again.
+   */
+  encodeEnvelope(envelope: Envelope): Uint8Array {
+    return this.encoder.encode(toTuple(envelope))
   }
 
   decode(bytes: Uint8Array): Envelope[] {
@@ -165,6 +174,33 @@ export class FrameCodec {
     }
     return value.map((tuple, i) => fromTuple(tuple, i))
   }
+}
+
+/**
+ * A frame from envelopes encoded by {@link FrameCodec.encodeEnvelope}: a msgpack
+ * array header followed by the envelopes' bytes.
+ */
+export function joinFrame(parts: readonly Uint8Array[]): Uint8Array {
+  const count = parts.length
+  const headerBytes = count < 16 ? 1 : count < 0x10000 ? 3 : 5
+  let total = headerBytes
+  for (const part of parts) total += part.byteLength
+  const frame = new Uint8Array(total)
+  if (count < 16) frame[0] = 0x90 | count
+  else if (count < 0x10000) {
+    frame[0] = 0xdc
+    frame[1] = count >>> 8
+    frame[2] = count & 0xff
+  } else {
+    frame[0] = 0xdd
+    new DataView(frame.buffer).setUint32(1, count)
+  }
+  let offset = headerBytes
+  for (const part of parts) {
+    frame.set(part, offset)
+    offset += part.byteLength
+  }
+  return frame
 }
 
 function toTuple(envelope: Envelope): unknown[] {

@@ -25,8 +25,10 @@ export interface HelloEnvelope {
   readonly from: string
   readonly incarnation: number
   readonly role: NodeRole
-  /** The highest sequence number received from the peer's current incarnation (0 if none). */
+  /** The highest sequence number received from the peer's incarnation `peerIncarnation`. */
   readonly received: number
+  /** The incarnation of the peer that `received` is about; 0 if the sender knows none. */
+  readonly peerIncarnation: number
   readonly token: string | undefined
   readonly url: string | undefined
 }
@@ -39,6 +41,7 @@ export interface WelcomeEnvelope {
   readonly incarnation: number
   readonly role: NodeRole
   readonly received: number
+  readonly peerIncarnation: number
   readonly url: string | undefined
 }
 

@@ -1,0 +1,461 @@
+import type { DeadLetterReason } from '../actor/deadLetter.js'
+import type { Clock, TimerHandle } from '../clock.js'
+import { queueMicrotask } from '../host.js'
+import { Backoff, type BackoffOptions } from '../link/backoff.js'
+import { awaitHello, dial, type Handshaken } from '../link/handshake.js'
+import type { OutboxEntry } from '../link/outbox.js'
+import {
+  type LinkHost,
+  type LinkMetrics,
+  type LinkOptions,
+  PeerLink,
+  type Refusal,
+} from '../link/peerLink.js'
+import { CLOSE_CODES, type Connection, type Listener, type Transport } from '../transport/transport.js'
+import type { FrameCodec } from '../wire/codec.js'
+import { PROTOCOL_VERSION } from '../wire/codes.js'
+import type {
+  ByeEnvelope,
+  GossipEnvelope,
+  HelloEnvelope,
+  MemberRecord,
+  MemberStatus,
+  NodeRole,
+  SequencedEnvelope,
+  WelcomeEnvelope,
+} from '../wire/envelope.js'
+import { HoldQueue } from './holdQueue.js'
+import { type Member, type MemberEventName, Membership } from './membership.js'
+
+/** Resolved cluster settings (defaults applied by the node). @internal */
+export interface ClusterSettings {
+  transport: Transport
+  seeds: readonly string[]
+  role: NodeRole
+  heartbeatMs: number
+  suspectAfterMs: number
+  downAfterMs: number
+  handshakeTimeoutMs: number
+  reconnect: Required<BackoffOptions>
+  link: LinkOptions
+  maxHeldMessages: number
+  random: () => number
+}
+
+/** What the cluster needs from its node. @internal */
+export interface ClusterHost {
+  readonly id: string
+  readonly incarnation: number
+  readonly clock: Clock
+  readonly codec: FrameCodec
+  /** An envelope arrived (in order, once); false if a full mailbox cannot take it yet (see {@link LinkHost.deliver}). */
+  receive(envelope: SequencedEnvelope, from: string, force: boolean): boolean
+  /** An envelope could not be delivered. */
+  undeliverable(envelope: SequencedEnvelope, reason: DeadLetterReason, detail?: string): void
+  memberEvent(event: MemberEventName, member: Member): void
+}
+
+/** The outcome of routing an envelope to another node: queued (above the high-water mark or not), or refused. */
+export type RouteResult = 'queued' | 'backpressure' | Refusal
+
+/**
+ * Layers 3–5 for one node: routes envelopes to peer links (directly, through
+ * a hub, or into the hold queue), dials and accepts connections, keeps the
+ * member table, spreads it by gossip and detects failed peers.
+ * @internal
+ */
+export class Cluster implements LinkHost {
+  readonly links = new Map<string, PeerLink>()
+  readonly membership: Membership
+  readonly hold: HoldQueue
+  url: string | undefined
+  private listener: Listener | undefined
+  private readonly dialing = new Set<string>()
+  private seedDialing = false
+  private readonly seedBackoff: Backoff
+  private timer: TimerHandle | undefined
+  private closed = false
+  private changed: MemberRecord[] = []
+  private gossipScheduled = false
+  private ticks = 0
+
+  constructor(
+    private readonly host: ClusterHost,
+    private readonly settings: ClusterSettings,
+  ) {
+    const self: MemberRecord = {
+      id: host.id,
+      role: settings.role,
+      incarnation: host.incarnation,
+      status: 'up',
+      via: undefined,
+      url: undefined,
+    }
+    this.membership = new Membership(
+      self,
+      (event, member) => host.memberEvent(event, member),
+      (member) => this.gossipChange(member),
+    )
+    this.hold = new HoldQueue(settings.maxHeldMessages)
+    this.seedBackoff = this.makeBackoff()
+  }
+
+  get selfIncarnation(): number {
+    return this.host.incarnation
+  }
+  get clock(): Clock {
+    return this.host.clock
+  }
+  get codec(): FrameCodec {
+    return this.host.codec
+  }
+  get options(): LinkOptions {
+    return this.settings.link
+  }
+
+  /** Listens (hubs), dials the seeds once, and starts the heartbeat. */
+  async start(): Promise<void> {
+    const { transport, role } = this.settings
+    if (role === 'hub' && transport.listen !== undefined) {
+      this.listener = await transport.listen((connection) => void this.accept(connection))
+      this.url = this.listener.url
+      Object.assign(this.membership.self, { url: this.url })
+    }
+    this.scheduleTick()
+    await this.dialSeeds()
+  }
+
+  /** Sends a sequenced envelope toward `node`: its link, a hub it sits behind, or the hold queue. */
+  route(envelope: SequencedEnvelope, node: string, deadline: number): RouteResult {
+    const link = this.linkFor(node)
+    if (link === undefined) {
+      if (this.hold.hold({ node, envelope, deadline })) return 'queued'
+      return { reason: 'queue-full', detail: `the hold queue is full (${this.hold.size} messages)` }
+    }
+    return link.enqueue(envelope, deadline) ?? (link.outbox.aboveHighWater ? 'backpressure' : 'queued')
+  }
+
+  /** Resolves once the link that carries messages for `node` is below its low-water mark. */
+  drain(node: string): Promise<void> {
+    return this.linkFor(node)?.drain() ?? Promise.resolve()
+  }
+
+  metrics(): Record<string, LinkMetrics> {
+    const peers: Record<string, LinkMetrics> = {}
+    for (const [id, link] of this.links) peers[id] = link.metrics()
+    return peers
+  }
+
+  /**
+   * Waits (up to `graceMs`) for connected peers to acknowledge what is queued
+   * for them, says goodbye to every peer, and stops. Envelopes still queued
+   * are returned to the node.
+   */
+  async close(graceMs: number): Promise<SequencedEnvelope[]> {
+    const deadline = this.clock.now() + graceMs
+    while (this.clock.now() < deadline && [...this.links.values()].some((l) => l.isUp && l.outbox.size > 0)) {
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 10))
+    }
+    this.closed = true
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
+    for (const link of this.links.values()) link.leave('node closed')
+    await this.listener?.close()
+    const left: SequencedEnvelope[] = this.hold.clear().map((h) => h.envelope)
+    for (const link of this.links.values()) left.push(...link.outbox.clear().map((e) => e.envelope))
+    return left
+  }
+
+  // ---- LinkHost ----
+
+  deliver(envelope: SequencedEnvelope, link: PeerLink, force: boolean): boolean {
+    return this.host.receive(envelope, link.peerId, force)
+  }
+
+  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void {
+    if (envelope.type === 'bye') {
+      this.observeLink(link)
+      return
+    }
+    for (const record of envelope.members) {
+      this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.peer !== undefined)
+    }
+    this.connectHubs()
+    this.releaseHeld()
+  }
+
+  linkDown(link: PeerLink): void {
+    this.observeLink(link)
+    this.redial(link)
+  }
+
+  expired(entry: OutboxEntry): void {
+    this.host.undeliverable(entry.envelope, 'ttl-expired')
+  }
+
+  drained(): void {}
+
+  // ---- connections ----
+
+  private async accept(connection: Connection): Promise<void> {
+    let handshake: Handshaken<HelloEnvelope>
+    try {
+      handshake = await awaitHello(connection, this.codec, this.clock, this.settings.handshakeTimeoutMs)
+    } catch {
+      return // the handshake closed the connection and said why
+    }
+    const hello = handshake.envelope
+    if (this.closed || hello.from === this.host.id) {
+      connection.close(CLOSE_CODES.PROTOCOL_ERROR, this.closed ? 'node closed' : 'that is my own node id')
+      return
+    }
+    const link = this.linkOf(hello.from)
+    if (link.isUp && !this.replaces(link, false)) {
+      connection.close(CLOSE_CODES.REPLACED, 'a connection to this node is already up')
+      return
+    }
+    const knowsThisProcess = link.peer?.incarnation === hello.incarnation
+    const welcome: WelcomeEnvelope = {
+      type: 'welcome',
+      version: PROTOCOL_VERSION,
+      from: this.host.id,
+      incarnation: this.host.incarnation,
+      role: this.settings.role,
+      received: knowsThisProcess ? link.receivedSeq : 0,
+      peerIncarnation: knowsThisProcess ? hello.incarnation : 0,
+      url: this.url,
+    }
+    connection.send(this.codec.encode([welcome]))
+    this.attach(link, handshake, hello, false)
+  }
+
+  /** Dials `url`; the peer's id is known for reconnects, not for seeds. */
+  private async dialUrl(url: string, expected: string | undefined): Promise<PeerLink | undefined> {
+    const known = expected === undefined ? undefined : this.links.get(expected)
+    const hello: HelloEnvelope = {
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      from: this.host.id,
+      incarnation: this.host.incarnation,
+      role: this.settings.role,
+      received: known?.peer === undefined ? 0 : known.receivedSeq,
+      peerIncarnation: known?.peer?.incarnation ?? 0,
+      token: undefined,
+      url: this.url,
+    }
+    const handshake = await dial(
+      this.settings.transport,
+      url,
+      hello,
+      this.codec,
+      this.clock,
+      this.settings.handshakeTimeoutMs,
+    )
+    const welcome = handshake.envelope
+    const link = welcome.from === this.host.id ? undefined : this.linkOf(welcome.from)
+    const claimed = link?.peer?.incarnation === welcome.incarnation ? link.receivedSeq : 0
+    if (this.closed || link === undefined || (link.isUp && !this.replaces(link, true))) {
+      handshake.connection.close(CLOSE_CODES.NORMAL, 'not needed')
+      return link
+    }
+    if (hello.received !== claimed || hello.peerIncarnation !== (link.peer?.incarnation ?? 0)) {
+      // our hello did not know this peer (a seed URL): say it again with what we really received
+      handshake.connection.close(CLOSE_CODES.NORMAL, 'redialing with the right state')
+      return this.dialUrl(url, welcome.from)
+    }
+    this.attach(link, handshake, welcome, true)
+    return link
+  }
+
+  private attach(
+    link: PeerLink,
+    handshake: Handshaken<unknown>,
+    peer: HelloEnvelope | WelcomeEnvelope,
+    dialed: boolean,
+  ): void {
+    link.attach(handshake.connection, peer, dialed, handshake.early)
+    this.observeLink(link)
+    // a new link first learns everything this node knows
+    link.sendControl({ type: 'gossip', members: this.membership.list() })
+    this.releaseHeld()
+    this.connectHubs()
+  }
+
+  /**
+   * Two connections between the same pair: keep the one dialed by the smaller
+   * node id; a reconnect from the side that dialed the old one replaces it.
+   */
+  private replaces(link: PeerLink, newDialedByUs: boolean): boolean {
+    if (link.dialed === newDialedByUs) return true
+    const smallerIsUs = this.host.id < link.peerId
+    return newDialedByUs === smallerIsUs
+  }
+
+  private async dialSeeds(): Promise<void> {
+    if (this.settings.seeds.length === 0 || this.seedDialing) return
+    this.seedDialing = true
+    const results = await Promise.allSettled(this.settings.seeds.map((url) => this.dialUrl(url, undefined)))
+    this.seedDialing = false
+    if (results.some((r) => r.status === 'fulfilled')) this.seedBackoff.reset()
+  }
+
+  /** Keeps redialing a peer this node is responsible for dialing, with backoff, until it is back or gone. */
+  private redial(link: PeerLink): void {
+    const url = link.peer?.url
+    if (this.closed || url === undefined || link.left || this.dialing.has(link.peerId)) return
+    if (!this.shouldDial(link.peerId, link.peer?.role)) return
+    this.dialing.add(link.peerId)
+    const backoff = this.makeBackoff()
+    const attempt = async (): Promise<void> => {
+      if (this.closed || link.isUp || link.left) {
+        this.dialing.delete(link.peerId)
+        return
+      }
+      try {
+        await this.dialUrl(link.peer?.url ?? url, link.peerId)
+      } catch {
+        // refused or timed out: wait and try again below
+      }
+      if (this.closed || link.isUp) {
+        this.dialing.delete(link.peerId)
+        return
+      }
+      this.clock.setTimeout(() => void attempt(), backoff.next())
+    }
+    this.clock.setTimeout(() => void attempt(), backoff.next())
+  }
+
+  /** Hubs form a full mesh: of each pair the smaller id dials. Clients dial their hubs. */
+  private shouldDial(peer: string, role: NodeRole | undefined): boolean {
+    if (role !== 'hub') return false
+    return this.settings.role === 'client' || this.host.id < peer
+  }
+
+  private connectHubs(): void {
+    if (this.closed) return
+    for (const member of this.membership.others()) {
+      if (member.role !== 'hub' || member.url === undefined || member.status === 'left') continue
+      const link = this.links.get(member.id)
+      if (link?.isUp || this.dialing.has(member.id) || !this.shouldDial(member.id, 'hub')) continue
+      const target = link ?? this.linkOf(member.id)
+      if (target.peer === undefined) {
+        // first contact: dial once now; the link redials by itself after that
+        this.dialing.add(member.id)
+        this.dialUrl(member.url, member.id)
+          .catch(() => undefined)
+          .finally(() => {
+            this.dialing.delete(member.id)
+            if (!target.isUp && target.peer !== undefined) this.redial(target)
+          })
+      } else this.redial(target)
+    }
+  }
+
+  // ---- membership, failure detection, gossip ----
+
+  private observeLink(link: PeerLink): void {
+    const peer = link.peer
+    if (peer === undefined) return
+    this.membership.observe({
+      id: link.peerId,
+      role: peer.role,
+      incarnation: peer.incarnation,
+      status: this.statusOf(link),
+      via: peer.role === 'client' && this.settings.role === 'hub' ? this.host.id : undefined,
+      url: peer.url,
+    })
+  }
+
+  /** The failure detector: silence past `suspectAfterMs` is suspect, past `downAfterMs` down. */
+  private statusOf(link: PeerLink): MemberStatus {
+    if (link.left) return 'left'
+    const silent = this.clock.now() - link.lastHeard
+    if (silent >= this.settings.downAfterMs) return 'down'
+    if (!link.isUp || silent >= this.settings.suspectAfterMs) return 'suspect'
+    return 'up'
+  }
+
+  private scheduleTick(): void {
+    this.timer = this.clock.setTimeout(() => this.tick(), this.settings.heartbeatMs)
+  }
+
+  private tick(): void {
+    if (this.closed) return
+    const now = this.clock.now()
+    for (const link of this.links.values()) {
+      if (link.isUp && now - link.lastHeard >= this.settings.downAfterMs) {
+        link.detach(CLOSE_CODES.GOING_AWAY, 'peer stopped answering')
+        this.redial(link)
+      }
+      link.tick(now)
+      link.expire(now)
+      this.observeLink(link)
+    }
+    for (const held of this.hold.expire(now)) this.host.undeliverable(held.envelope, 'ttl-expired')
+    // anti-entropy: now and then, every hub link hears the whole table again
+    if (++this.ticks % 20 === 0) {
+      const members = this.membership.list()
+      for (const link of this.links.values())
+        if (link.peer?.role === 'hub') link.sendControl({ type: 'gossip', members })
+    }
+    if (!this.hasHubLink() && !this.seedDialing && this.ticks % 4 === 0) void this.dialSeeds()
+    this.scheduleTick()
+  }
+
+  private gossipChange(member: MemberRecord): void {
+    this.changed.push(member)
+    if (this.gossipScheduled) return
+    this.gossipScheduled = true
+    queueMicrotask(() => {
+      this.gossipScheduled = false
+      const members = this.changed
+      this.changed = []
+      for (const link of this.links.values()) if (link.isUp) link.sendControl({ type: 'gossip', members })
+    })
+  }
+
+  private releaseHeld(): void {
+    for (const node of this.hold.nodes()) {
+      if (this.linkFor(node) === undefined) continue
+      for (const held of this.hold.release(node)) {
+        const result = this.route(held.envelope, node, held.deadline)
+        if (typeof result === 'object') this.host.undeliverable(held.envelope, result.reason, result.detail)
+      }
+    }
+  }
+
+  // ---- lookups ----
+
+  /** The link that carries envelopes for `node`: its own, or its hub's (or, for a client, its hub). */
+  private linkFor(node: string): PeerLink | undefined {
+    const own = this.links.get(node)
+    if (own?.peer !== undefined) return own
+    const via = this.membership.get(node)?.via
+    if (via !== undefined && via !== this.host.id) {
+      const hub = this.links.get(via)
+      if (hub?.peer !== undefined) return hub
+    }
+    if (this.settings.role === 'client') {
+      for (const link of this.links.values()) if (link.isUp && link.peer?.role === 'hub') return link
+    }
+    return undefined
+  }
+
+  private linkOf(id: string): PeerLink {
+    let link = this.links.get(id)
+    if (link === undefined) {
+      link = new PeerLink(id, this)
+      this.links.set(id, link)
+    }
+    return link
+  }
+
+  private hasHubLink(): boolean {
+    for (const link of this.links.values()) if (link.isUp && link.peer?.role === 'hub') return true
+    return false
+  }
+
+  private makeBackoff(): Backoff {
+    const { initialMs, maxMs } = this.settings.reconnect
+    return new Backoff(initialMs, maxMs, this.settings.random)
+  }
+}

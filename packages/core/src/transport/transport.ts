@@ -1,0 +1,57 @@
+/**
+ * The transport layer: how bytes move between two nodes. Core's links use it
+ * without knowing what is underneath (a WebSocket in Node or a browser, or the
+ * in-memory network of `@troupe/core/testing`).
+ */
+
+/** One open, ordered, reliable byte-message connection (like a WebSocket). */
+export interface Connection {
+  /** Queues one message. Never throws once the connection is closed; the bytes are dropped then. */
+  send(bytes: Uint8Array): void
+  /** Bytes accepted by `send` and not yet handed to the network. */
+  readonly bufferedAmount: number
+  /** Closes the connection; `onClose` runs once, with this code and reason. */
+  close(code?: number, reason?: string): void
+  /** Set by the connection's owner: called for every message received. */
+  onMessage: ((bytes: Uint8Array) => void) | undefined
+  /** Set by the connection's owner: called once when the connection is closed, from either side. */
+  onClose: ((code: number, reason: string) => void) | undefined
+  /** Where the other end is, for logs and errors (`127.0.0.1:53211`). */
+  readonly remote: string
+}
+
+/** What a listening transport knows of an incoming connection, for authentication hooks. */
+export interface ConnectionInfo {
+  readonly remote: string
+  /** The HTTP request's headers, for transports that have them. */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>
+}
+
+/** A transport's accepting end. */
+export interface Listener {
+  /** The URL other nodes dial to reach this one. */
+  readonly url: string
+  close(): Promise<void>
+}
+
+/** Dials and, for hubs, accepts connections. */
+export interface Transport {
+  /** Opens a connection to `url`; rejects if it cannot be opened. */
+  connect(url: string): Promise<Connection>
+  /** Starts accepting connections. Transports that cannot accept (browsers) leave it out. */
+  listen?(accept: (connection: Connection, info: ConnectionInfo) => void): Promise<Listener>
+}
+
+/** WebSocket close codes the links use, with their meaning on the wire. */
+export const CLOSE_CODES = {
+  /** Orderly close. */
+  NORMAL: 1000,
+  /** The node is shutting down. */
+  GOING_AWAY: 1001,
+  /** The peer sent bytes that are not valid frames. */
+  PROTOCOL_ERROR: 4002,
+  /** The handshake did not complete in time. */
+  HANDSHAKE_TIMEOUT: 4008,
+  /** Another connection for the same node won. */
+  REPLACED: 4009,
+} as const

@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { type MemoryCluster, memberEvents, memoryCluster, statusOf } from './harness.js'
+
+let cluster: MemoryCluster
+afterEach(() => cluster?.closeAll())
+
+describe('membership', () => {
+  it('joins through a seed: both sides list each other up, with incarnations', async () => {
+    cluster = memoryCluster()
+    const a = await cluster.start('a')
+    const aEvents = memberEvents(a)
+    const b = await cluster.start('b', ['a'])
+    await cluster.run(100)
+    expect(a.members().map((m) => [m.id, m.role, m.status])).toEqual([
+      ['a', 'hub', 'up'],
+      ['b', 'hub', 'up'],
+    ])
+    expect(b.members().map((m) => m.id)).toEqual(['b', 'a'])
+    expect(b.members()[1]!.incarnation).toBe(a.members()[0]!.incarnation)
+    expect(aEvents).toEqual(['member-up b'])
+    expect(a.url).toBe('mem://a')
+  })
+
+  it('makes a late joiner known to every member, and the hubs form a full mesh', async () => {
+    cluster = memoryCluster()
+    const a = await cluster.start('a')
+    const b = await cluster.start('b', ['a'])
+    await cluster.run(500)
+    const c = await cluster.start('c', ['b'])
+    await cluster.run(1_000)
+    for (const node of [a, b, c]) {
+      expect(
+        node
+          .members()
+          .map((m) => `${m.id}:${m.status}`)
+          .sort(),
+      ).toEqual(['a:up', 'b:up', 'c:up'])
+      expect(Object.keys(node.metrics().peers).sort()).toEqual(['a', 'b', 'c'].filter((id) => id !== node.id))
+    }
+    expect(a.metrics().peers.c!.connected).toBe(true)
+  })
+
+  it('reports a killed peer member-down within downAfterMs plus one heartbeat, on every other node', async () => {
+    cluster = memoryCluster()
+    const a = await cluster.start('a')
+    const b = await cluster.start('b', ['a'])
+    const c = await cluster.start('c', ['a'])
+    await cluster.run(1_000)
+    const seenDown = new Map<string, number>()
+    for (const node of [a, b])
+      node.on('member-down', (m) => m.id === 'c' && seenDown.set(node.id, cluster.clock.now()))
+    const killedAt = cluster.clock.now()
+    cluster.kill('c')
+    await cluster.run(3_000, 10)
+    expect([...seenDown.keys()].sort()).toEqual(['a', 'b'])
+    for (const at of seenDown.values()) expect(at - killedAt).toBeLessThanOrEqual(1_500 + 250)
+    expect(statusOf(a, 'c')).toBe('down')
+    expect(statusOf(b, 'c')).toBe('down')
+    expect(c.members()[0]!.id).toBe('c')
+  })
+
+  it('says member-left, not member-down, when a peer closes cleanly', async () => {
+    cluster = memoryCluster()
+    const a = await cluster.start('a')
+    const b = await cluster.start('b', ['a'])
+    await cluster.run(200)
+    const events = memberEvents(a)
+    const closing = b.close()
+    await cluster.run(3_000)
+    await closing
+    cluster.nodes.delete('b')
+    expect(events).toEqual(['member-left b'])
+    expect(statusOf(a, 'b')).toBe('left')
+  })
+
+  it('sees a restarted node as up again with a new incarnation', async () => {
+    cluster = memoryCluster()
+    const a = await cluster.start('a')
+    await cluster.start('b', ['a'], { incarnation: 1 })
+    await cluster.run(200)
+    const events = memberEvents(a)
+    cluster.kill('b')
+    await cluster.run(2_000)
+    await cluster.start('b', ['a'], { incarnation: 2 })
+    await cluster.run(500)
+    expect(events).toEqual(['member-down b', 'member-up b'])
+    expect(a.members().find((m) => m.id === 'b')).toMatchObject({ status: 'up', incarnation: 2 })
+  })
+})

@@ -1,0 +1,170 @@
+import type { Connection } from '@troupe/core'
+import { CLOSE_CODES } from '@troupe/core'
+import type { RawData, WebSocket } from 'ws'
+
+/** The WebSocket protocol's limit on a close reason (RFC 6455 §5.5: 125-byte control payload minus the code). */
+const MAX_REASON_BYTES = 123
+/** Close codes ws sends when its parser rejects a frame, keyed by the error's `code`; anything else is 1002. */
+const PARSER_CLOSE_CODES: Readonly<Record<string, number>> = {
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
+  WS_ERR_INVALID_UTF8: 1007,
+}
+const PROTOCOL_VIOLATION = 1002
+
+type MessageHandler = (bytes: Uint8Array) => void
+type CloseHandler = (code: number, reason: string) => void
+
+/**
+ * Formats a socket's peer as `ip:port` (`[ip]:port` for IPv6).
+ * @internal
+ */
+export function formatRemote(address: string | undefined, port: number | undefined): string {
+  if (address === undefined) return 'unknown'
+  return `${address.includes(':') ? `[${address}]` : address}:${port ?? 0}`
+}
+
+/**
+ * Wraps an open `ws` socket as a {@link Connection}. Call it synchronously in
+ * the `'open'`/`'connection'` event: from then on its `'error'` listener keeps
+ * a socket error from crashing the process.
+ * @internal
+ */
+export function wrapWebSocket(socket: WebSocket, remote: string): Connection {
+  return new WsConnection(socket, remote)
+}
+
+/**
+ * Frames and the close that arrive before the owner sets `onMessage`/`onClose`
+ * wait for the handler (the socket is paused meanwhile), as in the memory
+ * transport: a hub may send from its accept callback, and the first frame may
+ * arrive before `connect`'s promise settles.
+ * @internal
+ */
+class WsConnection implements Connection {
+  readonly remote: string
+  readonly #socket: WebSocket
+  #onMessage: MessageHandler | undefined
+  #onClose: CloseHandler | undefined
+  readonly #waiting: Uint8Array[] = []
+  /** Set once the connection is over (or this side has decided to end it): no more frames in or out. */
+  #ended: [code: number, reason: string] | undefined
+  #notified = false
+
+  constructor(socket: WebSocket, remote: string) {
+    this.#socket = socket
+    this.remote = remote
+    socket.binaryType = 'nodebuffer'
+    socket.on('message', (data, isBinary) => this.#received(data, isBinary))
+    socket.on('error', (error) => this.#failed(error))
+    socket.on('close', (code, reason) => this.#end(code, reason.toString('utf8')))
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount
+  }
+
+  send(bytes: Uint8Array): void {
+    // ws counts bytes sent after close into bufferedAmount; the contract is to drop them
+    if (this.#ended === undefined && this.#socket.readyState === this.#socket.OPEN) this.#socket.send(bytes)
+  }
+
+  close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
+    if (this.#ended !== undefined) return
+    const trimmed = truncateUtf8(reason, MAX_REASON_BYTES)
+    // throws on a code WebSocket forbids (1005, 1006, < 1000...) before any state changes
+    this.#socket.close(code, trimmed)
+    // onClose reports this side's decision now; the closing handshake finishes in the background,
+    // bounded by ws's closeTimeout, so a dead peer cannot delay the owner
+    this.#end(code, trimmed)
+  }
+
+  get onMessage(): MessageHandler | undefined {
+    return this.#onMessage
+  }
+  set onMessage(handler: MessageHandler | undefined) {
+    this.#onMessage = handler
+    if (handler !== undefined) queueMicrotask(() => this.#drain())
+  }
+
+  get onClose(): CloseHandler | undefined {
+    return this.#onClose
+  }
+  set onClose(handler: CloseHandler | undefined) {
+    this.#onClose = handler
+    if (handler !== undefined && this.#ended !== undefined) queueMicrotask(() => this.#notify())
+  }
+
+  #received(data: RawData, isBinary: boolean): void {
+    if (this.#ended !== undefined) return
+    if (!isBinary) {
+      this.close(CLOSE_CODES.PROTOCOL_ERROR, 'text frames are not accepted')
+      return
+    }
+    // binaryType 'nodebuffer' makes every message one Buffer, fragments already joined. Handed on as a plain
+    // Uint8Array view (no copy), as the other transports do: Buffer's slice() is a view, Uint8Array's a copy
+    const buffer = data as Buffer
+    const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+    if (this.#onMessage !== undefined && this.#waiting.length === 0) {
+      this.#deliver(this.#onMessage, bytes)
+      return
+    }
+    this.#waiting.push(bytes)
+    if (this.#onMessage === undefined) this.#socket.pause()
+  }
+
+  #drain(): void {
+    while (this.#ended === undefined) {
+      const handler = this.#onMessage
+      if (handler === undefined) return
+      const bytes = this.#waiting.shift()
+      if (bytes === undefined) break
+      this.#deliver(handler, bytes)
+    }
+    if (this.#socket.isPaused) this.#socket.resume()
+  }
+
+  #deliver(handler: MessageHandler, bytes: Uint8Array): void {
+    try {
+      handler(bytes)
+    } catch (error) {
+      // thrown inside ws's parser it would leave the parser half-way through a chunk
+      queueMicrotask(() => {
+        throw error
+      })
+    }
+  }
+
+  #failed(error: Error): void {
+    const code = (error as NodeJS.ErrnoException).code
+    // a parser error: ws has already sent a close frame with this code, but its own 'close' event will say 1006
+    if (code?.startsWith('WS_ERR_')) this.#end(PARSER_CLOSE_CODES[code] ?? PROTOCOL_VIOLATION, error.message)
+    // any other error is a socket error: ws destroys the socket and 'close' (1006) follows
+  }
+
+  #end(code: number, reason: string): void {
+    if (this.#ended !== undefined) return
+    this.#ended = [code, reason]
+    this.#waiting.length = 0
+    // a paused socket would never read the peer's close frame and would wait out closeTimeout
+    if (this.#socket.isPaused) this.#socket.resume()
+    queueMicrotask(() => this.#notify())
+  }
+
+  #notify(): void {
+    const handler = this.#onClose
+    if (this.#notified || handler === undefined || this.#ended === undefined) return
+    this.#notified = true
+    handler(...this.#ended)
+  }
+}
+
+/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text
+  let end = Math.min(text.length, maxBytes)
+  while (Buffer.byteLength(text.slice(0, end)) > maxBytes) end--
+  // do not leave half of a surrogate pair
+  const last = text.charCodeAt(end - 1)
+  if (last >= 0xd800 && last <= 0xdbff) end--
+  return text.slice(0, end)
+}
