@@ -34,6 +34,8 @@ export interface NodeOptions {
   throughput?: number
   /** How this node reaches others. Without one the node is standalone. */
   transport?: Transport
+  /** The URL peers should dial, when it is not the listener's own (behind a proxy). @default the listener's URL */
+  advertiseUrl?: string
   /** URLs of hubs to join the cluster through. */
   seeds?: readonly string[]
   /** `hub` accepts connections and relays; `client` only dials hubs. @default 'hub' if the transport can listen */
@@ -511,6 +513,7 @@ function clusterSettings(options: NodeOptions): ClusterSettings {
   const settings: ClusterSettings = {
     transport,
     seeds: options.seeds ?? [],
+    advertiseUrl: options.advertiseUrl,
     role: options.role ?? (transport.listen === undefined ? 'client' : 'hub'),
     heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
     suspectAfterMs: options.suspectAfterMs ?? DEFAULTS.suspectAfterMs,

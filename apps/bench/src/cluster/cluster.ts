@@ -62,7 +62,7 @@ export async function benchCluster(): Promise<void> {
   const load = loadavg()[0]!
   const cores = availableParallelism()
   // the stacks share the CPUs with whatever else runs: say so when that is a lot
-  const busy = load > cores / 2 ? ': busy, expect noisy figures' : ''
+  const busy = load > cores * 0.75 ? ': busy, expect noisy figures' : ''
   console.log(`${cores} cores, load average ${load.toFixed(2)} before the run${busy}\n`)
   const results: StackResult[] = []
   for (const stack of config.stacks) {

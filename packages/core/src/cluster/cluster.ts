@@ -31,6 +31,7 @@ import { type Member, type MemberEventName, Membership } from './membership.js'
 export interface ClusterSettings {
   transport: Transport
   seeds: readonly string[]
+  advertiseUrl: string | undefined
   role: NodeRole
   heartbeatMs: number
   suspectAfterMs: number
@@ -118,7 +119,7 @@ export class Cluster implements LinkHost {
     const { transport, role } = this.settings
     if (role === 'hub' && transport.listen !== undefined) {
       this.listener = await transport.listen((connection) => void this.accept(connection))
-      this.url = this.listener.url
+      this.url = this.settings.advertiseUrl ?? this.listener.url
       Object.assign(this.membership.self, { url: this.url })
     }
     this.scheduleTick()
@@ -330,8 +331,9 @@ export class Cluster implements LinkHost {
     return this.settings.role === 'client' || this.host.id < peer
   }
 
+  /** A hub links to every hub it learns of; a client stays with the hub it joined through. */
   private connectHubs(): void {
-    if (this.closed) return
+    if (this.closed || this.settings.role === 'client') return
     for (const member of this.membership.others()) {
       if (member.role !== 'hub' || member.url === undefined || member.status === 'left') continue
       const link = this.links.get(member.id)

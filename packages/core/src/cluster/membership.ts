@@ -60,10 +60,11 @@ export class Membership {
   merge(record: MemberRecord, source: string, observesDirectly: (id: string) => boolean): void {
     if (record.id === this.self.id) return
     const known = this.table.get(record.id)
-    if (known === undefined || record.incarnation > known.incarnation) return this.observe(record)
-    if (record.incarnation < known.incarnation || observesDirectly(record.id)) return
+    const newer = known === undefined || record.incarnation > known.incarnation
+    const stale = known !== undefined && record.incarnation < known.incarnation
     const authoritative = record.via === source || this.self.role === 'client'
-    if (authoritative || record.status === 'down' || record.status === 'left') this.observe(record)
+    const gone = record.status === 'down' || record.status === 'left'
+    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone))) this.observe(record)
   }
 }
 

@@ -138,19 +138,22 @@ export class PeerLink {
    */
   attach(connection: Connection, peer: PeerHandshake, dialed: boolean, early: readonly Uint8Array[]): void {
     this.detach(CLOSE_CODES.REPLACED, 'replaced by a newer connection')
-    if (peer.incarnation !== this.peer?.incarnation) this.received = 0 // a new peer process: a new stream
+    const sameProcess = peer.incarnation === this.peer?.incarnation
+    if (!sameProcess) this.received = 0 // a new peer process: a new stream
     // envelopes waiting for a mailbox were not acknowledged: the peer sends them again
     this.backlog = []
     this.peer = peer
     this.dialed = dialed
     this.left = false
-    const peerHas = peer.peerIncarnation === this.host.selfIncarnation ? peer.received : 0
-    this.counters.acked += this.outbox.ack(peerHas)
     this.counters.resent += this.outbox.rewind()
-    const expected = peerHas + 1
-    if (this.outbox.firstSeq !== expected || this.outbox.nextSeq !== expected + this.outbox.size) {
-      this.outbox.renumber(expected, (envelope) => this.host.codec.encodeEnvelope(envelope))
+    if (peer.peerIncarnation === this.host.selfIncarnation) {
+      // the peer tells what it has: drop that, number the rest from there (closing gaps left by expiries)
+      this.counters.acked += this.outbox.ack(peer.received)
+      this.renumberFrom(peer.received + 1)
+    } else if (!sameProcess) {
+      this.renumberFrom(1) // at-least-once: a restarted peer gets again what its last run did not acknowledge
     }
+    // else: a process that knows us dialed without saying what it has (a seed URL); it redials saying it
     this.connection = connection
     this.lastHeard = this.host.clock.now()
     this.lastAckProgress = this.lastHeard
@@ -188,6 +191,12 @@ export class PeerLink {
     this.outbox.push({ envelope, bytes, deadline })
     this.scheduleFlush()
     return undefined
+  }
+
+  private renumberFrom(expected: number): void {
+    if (this.outbox.firstSeq !== expected || this.outbox.nextSeq !== expected + this.outbox.size) {
+      this.outbox.renumber(expected, (envelope) => this.host.codec.encodeEnvelope(envelope))
+    }
   }
 
   /** Queues a control envelope, sent ahead of data on this connection only. */

@@ -15,11 +15,13 @@ export const start: StartStack = async ({ index, workers, peers, actors }) => {
     listen: { host: '127.0.0.1', port: 0 },
     seeds: seed === undefined ? [] : [seed.url],
   })
-  // until @troupe/node ships its transport, say so instead of waiting for members that never come
+  // a build of @troupe/node from before its transport lacks these: say so rather than wait for members
   if (typeof node.members !== 'function' || typeof node.drain !== 'function') {
     await node.close()
     throw new Error('@troupe/node has no cluster API yet (node.members / node.drain are missing)')
   }
+  const url = node.url
+  if (url === undefined) throw new Error(`troupe: node ${node.id} is not listening`)
   for (const [actor, handler] of actors) node.spawn(`a${actor}`, { receive: handler })
 
   const others = Array.from({ length: workers }, (_, i) => nodeId(i)).filter((id) => id !== node.id)
@@ -34,7 +36,7 @@ export const start: StartStack = async ({ index, workers, peers, actors }) => {
   })
 
   return {
-    url: node.url,
+    url,
     ready,
     send: (worker, message) => node.send(`a${message.to}@${nodeId(worker)}`, message),
     drain: (worker) => node.drain(nodeId(worker)),
