@@ -14,7 +14,12 @@ export type { SpawnOptions } from './actor/spawnOptions.js'
 export type { SupervisionOptions, SupervisionStrategy } from './actor/supervision.js'
 export { type Address, assertActorName, assertNodeId, formatAddress, parseAddress } from './address.js'
 export { type Clock, realClock, type TimerHandle } from './clock.js'
+export type { RouteResult } from './cluster/cluster.js'
+export type { Member, MemberEventName } from './cluster/membership.js'
 export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
+export type { BackoffOptions } from './link/backoff.js'
+export type { OutboxLimits } from './link/outbox.js'
+export type { LinkMetrics, LinkOptions, Refusal } from './link/peerLink.js'
 export { createNode, type Node, type NodeEvents, type NodeMetrics, type NodeOptions } from './node.js'
 export {
   CLOSE_CODES,

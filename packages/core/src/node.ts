@@ -176,6 +176,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private readonly cluster: Cluster | undefined
   /** Inbound messages wait here until `createNode` has resolved (see {@link createNode}). */
   private early: Array<[SequencedEnvelope, string]> | undefined = []
+  private earlyEvents: Array<[MemberEventName, Member]> | undefined = []
 
   constructor(options: NodeOptions = {}) {
     super()
@@ -205,6 +206,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     await this.cluster?.start()
     // open the door to inbound messages only after createNode's caller has had its turn to spawn actors
     yieldToHost(() => {
+      const events = this.earlyEvents ?? []
+      this.earlyEvents = undefined
+      for (const [event, member] of events) this.emit(event, member)
       const early = this.early ?? []
       this.early = undefined
       for (const [envelope, from] of early) this.receive(envelope, from, true)
@@ -392,7 +396,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   memberEvent(event: MemberEventName, member: Member): void {
-    this.emit(event, member)
+    // like inbound messages, events wait until the caller of createNode could subscribe
+    if (this.earlyEvents !== undefined) this.earlyEvents.push([event, member])
+    else this.emit(event, member)
   }
 
   actorError(event: ActorErrorEvent): void {

@@ -27,7 +27,9 @@ afterEach(async () => {
  * a and b send `count` numbered messages to each other, one every 20 ms of
  * clock time, while the faults of `plan` come and go; then everything heals.
  */
-async function exchange(plan: fc.RecordValue<typeof schedule.constraints>, count: number, ttlMs: number) {
+type Plan = typeof schedule extends fc.Arbitrary<infer T> ? T : never
+
+async function exchange(plan: Plan, count: number, ttlMs: number) {
   cluster = memoryCluster(plan.seed)
   const options = { holdTtlMs: ttlMs, reconnect: { initialMs: 50, maxMs: 1_000 } }
   const a = await cluster.start('a', [], options)

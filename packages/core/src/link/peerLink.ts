@@ -47,6 +47,8 @@ export interface PeerHandshake {
 /** Per-link counters, reported by `node.metrics()`. */
 export interface LinkMetrics {
   connected: boolean
+  /** Connections this link has had: 1 + reconnects. */
+  connects: number
   /** Envelopes waiting to be sent or acknowledged. */
   queued: number
   queuedBytes: number
@@ -106,7 +108,7 @@ export class PeerLink {
   private retryTimer: TimerHandle | undefined
   private lastAckProgress: number
   private drainWaiters: Array<() => void> = []
-  private readonly counters = { sent: 0, acked: 0, resent: 0, received: 0, duplicatesDropped: 0 }
+  private readonly counters = { connects: 0, sent: 0, acked: 0, resent: 0, received: 0, duplicatesDropped: 0 }
   private rttMs: number | undefined
   private readonly batch: OutboxEntry[] = []
   /** In-order envelopes received but not yet taken by the node (a mailbox was full). */
@@ -155,6 +157,7 @@ export class PeerLink {
     }
     // else: a process that knows us dialed without saying what it has (a seed URL); it redials saying it
     this.connection = connection
+    this.counters.connects++
     this.lastHeard = this.host.clock.now()
     this.lastAckProgress = this.lastHeard
     connection.onMessage = (bytes) => this.onFrame(bytes)

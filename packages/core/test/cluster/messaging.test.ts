@@ -23,7 +23,12 @@ describe('messages between nodes', () => {
 
     const got: unknown[] = []
     b.spawn('pong', { receive: (msg, ctx) => ctx.reply(`pong ${msg}`) })
-    a.spawn('ping', { receive: (msg, ctx) => (msg === 'go' ? ctx.send('pong@b', 'x') : got.push([msg, ctx.sender?.address])) })
+    a.spawn('ping', {
+      receive(msg, ctx) {
+        if (msg === 'go') ctx.send('pong@b', 'x')
+        else got.push([msg, ctx.sender?.address])
+      },
+    })
     a.send('ping@a', 'go')
     await cluster.run(10)
     expect(got).toEqual([['pong x', 'pong@b']])
