@@ -43,6 +43,7 @@ export const DEFAULTS = {
     retransmitMs: 1_000,
     maxMessageBytes: 256 * 1024,
     windowMessages: 8_192,
+    ackDelayMs: 25,
     deliveryTimeoutMs: 2_000,
   },
 } as const

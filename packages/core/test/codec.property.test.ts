@@ -181,7 +181,7 @@ describe('frame codec', () => {
     expect(decodeRaw([[99, 1]])).toThrow(/envelope 0 has unknown type 99/)
     expect(decodeRaw([[4, 1, 2]])).toThrow(/ack envelope 0 has 2 fields, expected 1/)
     expect(decodeRaw([[3, 1, 'no-at-sign', null, 'n1', 0, 0, 0]])).toThrow(
-      /message envelope 0: field "to": bad address "no-at-sign": missing "@node" part/,
+      /message envelope 0: field "to" is not valid: bad address "no-at-sign": missing "@node" part/,
     )
     expect(decodeRaw([[9, 1, 'n1', 'a@n1', null, 0, 0, 'lost']])).toThrow(/field "reason" must be one of/)
     expect(decodeRaw([])).toThrow(/not a non-empty array/)

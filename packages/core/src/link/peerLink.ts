@@ -19,6 +19,8 @@ export interface LinkOptions extends OutboxLimits {
   maxMessageBytes: number
   /** Most envelopes sent and not yet acknowledged (the sliding window). @default 8_192 */
   windowMessages: number
+  /** How long an ack may wait to ride on a data frame; a quarter window received acks at once. @default 5 */
+  ackDelayMs: number
   /**
    * How long the receiving side waits for room in a full mailbox before the
    * message becomes a `queue-full` dead letter. Meanwhile the link delivers
@@ -104,6 +106,8 @@ export class PeerLink {
   /** Highest in-order sequence number received from the peer's current incarnation. */
   private received = 0
   private ackOwed = false
+  private receivedSinceAck = 0
+  private ackTimer: TimerHandle | undefined
   private flushScheduled = false
   private retryTimer: TimerHandle | undefined
   private lastAckProgress: number
@@ -287,8 +291,7 @@ export class PeerLink {
 
   private onEnvelope(envelope: Envelope): void {
     if (isSequenced(envelope)) {
-      this.ackOwed = true
-      this.scheduleFlush()
+      this.oweAck()
       const expected = this.received + this.backlog.length + 1
       if (envelope.seq !== expected) {
         // below: a re-sent duplicate; above: a gap after a lost frame, which the sender's retransmit fills
@@ -347,10 +350,26 @@ export class PeerLink {
       this.backlog.shift()
       this.accepted(head)
       this.backlogSince = this.host.clock.now()
-      this.ackOwed = true
+      this.oweAck()
     }
     if (this.backlog.length > 0) this.backlogTimer = this.host.clock.setTimeout(() => this.retryBacklog(), 2)
     this.scheduleFlush()
+  }
+
+  /**
+   * Acks are delayed a little (`ackDelayMs`) so they can ride on the next data
+   * frame the other way, but never so long that the sender's window stalls.
+   */
+  private oweAck(): void {
+    this.ackOwed = true
+    if (++this.receivedSinceAck >= this.host.options.windowMessages / 4) {
+      this.scheduleFlush()
+      return
+    }
+    this.ackTimer ??= this.host.clock.setTimeout(() => {
+      this.ackTimer = undefined
+      this.flush()
+    }, this.host.options.ackDelayMs)
   }
 
   private scheduleFlush(): void {
@@ -372,6 +391,9 @@ export class PeerLink {
       const parts: Uint8Array[] = []
       if (this.ackOwed) {
         this.ackOwed = false
+        this.receivedSinceAck = 0
+        if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer)
+        this.ackTimer = undefined
         parts.push(codec.encodeEnvelope({ type: 'ack', seq: this.received }))
       }
       for (const envelope of this.control) parts.push(codec.encodeEnvelope(envelope))

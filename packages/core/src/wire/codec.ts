@@ -204,6 +204,11 @@ export function joinFrame(parts: readonly Uint8Array[]): Uint8Array {
 }
 
 function toTuple(envelope: Envelope): unknown[] {
+  if (envelope.type === 'message') {
+    // the hot path, spelled out (the round-trip property test holds it to SCHEMAS.message)
+    const { seq, to, from, origin, body, askId, ttl } = envelope
+    return [ENVELOPE_CODES.MESSAGE, seq, to, from ?? null, origin, body, askId, ttl]
+  }
   const { code, fields } = SCHEMAS[envelope.type]
   const tuple: unknown[] = [code]
   const record = envelope as unknown as Record<string, unknown>
@@ -222,76 +227,113 @@ function memberTuple(member: MemberRecord): unknown[] {
 function fromTuple(tuple: unknown, index: number): Envelope {
   if (!Array.isArray(tuple) || tuple.length === 0)
     throw new ProtocolError(`envelope ${index} is not an array`)
+  if (tuple[0] === ENVELOPE_CODES.MESSAGE && tuple.length === 8) {
+    // the hot path; anything it does not accept goes the general way, which says what is wrong
+    const [, seq, to, from, origin, body, askId, ttl] = tuple
+    const valid =
+      fieldProblem(seq, 'uint') === undefined &&
+      fieldProblem(to, 'address') === undefined &&
+      fieldProblem(from, 'address?') === undefined &&
+      fieldProblem(origin, 'nodeId') === undefined &&
+      fieldProblem(askId, 'uint') === undefined &&
+      fieldProblem(ttl, 'uint') === undefined
+    if (valid) return { type: 'message', seq, to, from: from ?? undefined, origin, body, askId, ttl }
+  }
   const schema = BY_CODE.get(tuple[0] as number)
   if (schema === undefined) throw new ProtocolError(`envelope ${index} has unknown type ${String(tuple[0])}`)
-  const envelope = readFields(tuple, 1, schema.fields, `${schema.type} envelope ${index}`)
+  const envelope = readFields(tuple, 1, schema.fields, () => `${schema.type} envelope ${index}`)
   envelope.type = schema.type
   return envelope as unknown as Envelope
 }
 
-function readFields(tuple: unknown[], offset: number, fields: Schema, what: string): Record<string, unknown> {
+/** Reads a tuple's fields; `where` names the tuple, and is called only to word an error. */
+function readFields(
+  tuple: unknown[],
+  offset: number,
+  fields: Schema,
+  where: () => string,
+): Record<string, unknown> {
   if (tuple.length !== offset + fields.length) {
-    throw new ProtocolError(`${what} has ${tuple.length - offset} fields, expected ${fields.length}`)
+    throw new ProtocolError(`${where()} has ${tuple.length - offset} fields, expected ${fields.length}`)
   }
   const out: Record<string, unknown> = {}
   for (let i = 0; i < fields.length; i++) {
     const [name, kind] = fields[i]!
-    out[name] = readField(tuple[offset + i], kind, `${what}: field "${name}"`)
+    const value = tuple[offset + i]
+    if (kind === 'members') out[name] = readMembers(value, () => `${where()}: field "${name}"`)
+    else {
+      const problem = fieldProblem(value, kind)
+      if (problem !== undefined) throw new ProtocolError(`${where()}: field "${name}" ${problem}`)
+      out[name] = value === null && kind.endsWith('?') ? undefined : value
+    }
   }
   return out
 }
 
-function readField(value: unknown, kind: FieldKind, what: string): unknown {
+function readMembers(value: unknown, where: () => string): Record<string, unknown>[] {
+  if (!Array.isArray(value)) throw new ProtocolError(`${where()} must be an array`)
+  return value.map((member, i) => {
+    if (!Array.isArray(member)) throw new ProtocolError(`${where()}[${i}] is not an array`)
+    return readFields(member, 0, MEMBER_FIELDS, () => `${where()}[${i}]`)
+  })
+}
+
+/** What is wrong with `value` as a field of `kind`, or undefined if nothing is (null stands for an absent optional). */
+function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): string | undefined {
   switch (kind) {
     case 'any':
-      return value
+      return undefined
     case 'uint':
-      if (Number.isSafeInteger(value) && (value as number) >= 0) return value
-      throw new ProtocolError(`${what} must be a non-negative integer`)
+      return Number.isSafeInteger(value) && (value as number) >= 0
+        ? undefined
+        : 'must be a non-negative integer'
     case 'number':
-      if (typeof value === 'number' && Number.isFinite(value)) return value
-      throw new ProtocolError(`${what} must be a finite number`)
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number'
     case 'bool':
-      if (typeof value === 'boolean') return value
-      throw new ProtocolError(`${what} must be a boolean`)
+      return typeof value === 'boolean' ? undefined : 'must be a boolean'
     case 'string':
-      if (typeof value === 'string') return value
-      throw new ProtocolError(`${what} must be a string`)
+      return typeof value === 'string' ? undefined : 'must be a string'
     case 'string?':
-      if (value === null) return undefined
-      return readField(value, 'string', what)
+      return value === null || typeof value === 'string' ? undefined : 'must be a string'
     case 'nodeId':
-      return checked(value, what, (v) => assertNodeId(v))
+      return validity(value, assertNodeId, validNodeIds)
     case 'address':
-      return checked(value, what, (v) => parseAddress(v))
+      return validity(value, parseAddress, validAddresses)
     case 'address?':
-      return value === null ? undefined : checked(value, what, (v) => parseAddress(v))
+      return value === null ? undefined : validity(value, parseAddress, validAddresses)
     case 'role':
-      return oneOf(value, ROLES, what)
+      return oneOf(value, ROLES)
     case 'status':
-      return oneOf(value, STATUSES, what)
+      return oneOf(value, STATUSES)
     case 'reason':
-      return oneOf(value, REASONS, what)
-    case 'members':
-      if (!Array.isArray(value)) throw new ProtocolError(`${what} must be an array`)
-      return value.map((member, i) => {
-        if (!Array.isArray(member)) throw new ProtocolError(`${what}[${i}] is not an array`)
-        return readFields(member, 0, MEMBER_FIELDS, `${what}[${i}]`)
-      })
+      return oneOf(value, REASONS)
   }
 }
 
-function checked(value: unknown, what: string, check: (value: string) => void): string {
-  if (typeof value !== 'string') throw new ProtocolError(`${what} must be a string`)
+/** Addresses and node ids already proven valid: traffic repeats them, validation need not. */
+const validAddresses = new Set<string>()
+const validNodeIds = new Set<string>()
+const MAX_VALIDATED = 10_000
+
+function validity(
+  value: unknown,
+  check: (value: string) => void,
+  validated: Set<string>,
+): string | undefined {
+  if (typeof value !== 'string') return 'must be a string'
+  if (validated.has(value)) return undefined
   try {
     check(value)
   } catch (error) {
-    throw new ProtocolError(`${what}: ${(error as Error).message}`)
+    return `is not valid: ${(error as Error).message}`
   }
-  return value
+  if (validated.size >= MAX_VALIDATED) validated.clear()
+  validated.add(value)
+  return undefined
 }
 
-function oneOf(value: unknown, allowed: ReadonlySet<string>, what: string): string {
-  if (typeof value === 'string' && allowed.has(value)) return value
-  throw new ProtocolError(`${what} must be one of ${[...allowed].join(', ')}`)
+function oneOf(value: unknown, allowed: ReadonlySet<string>): string | undefined {
+  return typeof value === 'string' && allowed.has(value)
+    ? undefined
+    : `must be one of ${[...allowed].join(', ')}`
 }

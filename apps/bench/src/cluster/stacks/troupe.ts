@@ -15,11 +15,6 @@ export const start: StartStack = async ({ index, workers, peers, actors }) => {
     listen: { host: '127.0.0.1', port: 0 },
     seeds: seed === undefined ? [] : [seed.url],
   })
-  // a build of @troupe/node from before its transport lacks these: say so rather than wait for members
-  if (typeof node.members !== 'function' || typeof node.drain !== 'function') {
-    await node.close()
-    throw new Error('@troupe/node has no cluster API yet (node.members / node.drain are missing)')
-  }
   const url = node.url
   if (url === undefined) throw new Error(`troupe: node ${node.id} is not listening`)
   for (const [actor, handler] of actors) node.spawn(`a${actor}`, { receive: handler })
