@@ -23,6 +23,8 @@ export const DEFAULTS = {
   maxFrameBytes: 1_048_576,
   /** Heartbeat period of every link; also the failure detector's tick. */
   heartbeatMs: 250,
+  /** Heartbeat period while a browser tab is hidden or frozen (hubs watch it with WebSocket pings instead). */
+  backgroundHeartbeatMs: 5_000,
   /** Silence after which a peer is suspect. */
   suspectAfterMs: 750,
   /** Silence after which a peer is down (the promise: noticed within 2 s). */

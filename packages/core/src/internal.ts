@@ -4,5 +4,30 @@
  *
  * @packageDocumentation
  */
+import { TroupeError } from './errors.js'
+import { type Node, TroupeNode } from './node.js'
+
 export { DEFAULTS } from './defaults.js'
 export { yieldToHost } from './host.js'
+
+/** What a platform adapter tells a client node about its surroundings. */
+export interface NodeControls {
+  /** The browser went offline (`false`) or online (`true`): stop dialing, or dial at once. */
+  setNetworkOnline(online: boolean): void
+  /** The page is hidden or frozen (`true`), or visible again: heartbeats slow down meanwhile. */
+  setBackground(background: boolean): void
+  /** Dial the hub now if the link is down (page resumed, restored from the back/forward cache). */
+  reconnectNow(): void
+}
+
+/** The controls of a node made by `createNode`. */
+export function nodeControls(node: Node): NodeControls {
+  if (!(node instanceof TroupeNode))
+    throw new TroupeError('BAD_ARGUMENT', 'nodeControls: not a node made by createNode')
+  const cluster = node.controls
+  return {
+    setNetworkOnline: (online) => cluster?.setNetworkOnline(online),
+    setBackground: (background) => cluster?.setBackground(background),
+    reconnectNow: () => cluster?.reconnectNow(),
+  }
+}

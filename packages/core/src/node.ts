@@ -10,7 +10,7 @@ import type { Letter } from './actor/letter.js'
 import type { SpawnOptions } from './actor/spawnOptions.js'
 import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
-import { Cluster, type ClusterSettings, type RouteResult } from './cluster/cluster.js'
+import { Cluster, type ClusterSettings, type ConnectionState, type RouteResult } from './cluster/cluster.js'
 import type { Member, MemberEventName } from './cluster/membership.js'
 import { DEFAULTS } from './defaults.js'
 import { TroupeError, type TroupeErrorCode } from './errors.js'
@@ -64,6 +64,10 @@ export interface NodeOptions {
   maxFrameBytes?: number
   /** Randomness for backoff jitter. @default Math.random */
   random?: () => number
+  /** Sent in the handshake for hubs to authenticate; a function is called at every dial, so it can refresh. */
+  token?: string | (() => string | Promise<string>)
+  /** Heartbeat period while a browser tab is hidden or frozen. @default 5_000 */
+  backgroundHeartbeatMs?: number
 }
 
 /** The events a node emits, with their listeners' signatures. */
@@ -78,6 +82,8 @@ export interface NodeEvents {
   'member-down': (member: Member) => void
   /** A member closed on purpose. */
   'member-left': (member: Member) => void
+  /** This node's link to the cluster changed: a client tab's `'connecting' | 'online' | 'offline'`. */
+  connection: (state: ConnectionState) => void
 }
 
 /** Counters of a node, for monitoring. */
@@ -106,6 +112,8 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
   readonly url: string | undefined
   /** The member table: this node first, then every member it knows. */
   members(): Member[]
+  /** `online` once linked to a hub (hubs are always online), `connecting` while dialing, `offline` while the browser is. */
+  readonly connectionState: ConnectionState
   /**
    * Resolves when the link carrying messages to `target` (a node id or an
    * address) is below its low-water mark. Use after `send` returned false.
@@ -199,6 +207,19 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   get url(): string | undefined {
     return this.cluster?.url
+  }
+
+  get connectionState(): ConnectionState {
+    return this.cluster?.connectionState ?? 'online'
+  }
+
+  connectionStateChanged(state: ConnectionState): void {
+    this.emit('connection', state)
+  }
+
+  /** @internal */
+  get controls(): Cluster | undefined {
+    return this.cluster
   }
 
   /** @internal */
@@ -529,8 +550,16 @@ function clusterSettings(options: NodeOptions): ClusterSettings {
     link: { ...DEFAULTS.link, ...options.link },
     maxHeldMessages: options.maxHeldMessages ?? DEFAULTS.maxHeldMessages,
     random: options.random ?? Math.random,
+    backgroundHeartbeatMs: options.backgroundHeartbeatMs ?? DEFAULTS.backgroundHeartbeatMs,
+    token: options.token,
   }
-  for (const name of ['heartbeatMs', 'suspectAfterMs', 'downAfterMs', 'handshakeTimeoutMs'] as const) {
+  for (const name of [
+    'heartbeatMs',
+    'suspectAfterMs',
+    'downAfterMs',
+    'handshakeTimeoutMs',
+    'backgroundHeartbeatMs',
+  ] as const) {
     assertPositiveNumber(name, settings[name])
   }
   if (!(settings.suspectAfterMs < settings.downAfterMs)) {

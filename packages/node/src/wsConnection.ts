@@ -45,6 +45,7 @@ class WsConnection implements Connection {
   readonly #socket: WebSocket
   #onMessage: MessageHandler | undefined
   #onClose: CloseHandler | undefined
+  onPong: (() => void) | undefined
   readonly #waiting: Uint8Array[] = []
   /** Set once the connection is over (or this side has decided to end it): no more frames in or out. */
   #ended: [code: number, reason: string] | undefined
@@ -57,6 +58,11 @@ class WsConnection implements Connection {
     socket.on('message', (data, isBinary) => this.#received(data, isBinary))
     socket.on('error', (error) => this.#failed(error))
     socket.on('close', (code, reason) => this.#end(code, reason.toString('utf8')))
+    socket.on('pong', () => this.onPong?.())
+  }
+
+  ping(): void {
+    if (this.#ended === undefined && this.#socket.readyState === this.#socket.OPEN) this.#socket.ping()
   }
 
   get bufferedAmount(): number {

@@ -24,6 +24,7 @@ import type {
   SequencedEnvelope,
   WelcomeEnvelope,
 } from '../wire/envelope.js'
+import { ClientConnector } from './clientConnector.js'
 import { HoldQueue } from './holdQueue.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
 
@@ -41,7 +42,14 @@ export interface ClusterSettings {
   link: LinkOptions
   maxHeldMessages: number
   random: () => number
+  /** Heartbeat period while the page is hidden or frozen (browsers throttle timers anyway). */
+  backgroundHeartbeatMs: number
+  /** Sent in the handshake for the hub to authenticate; a function is called at every dial (for refresh). */
+  token: string | (() => string | Promise<string>) | undefined
 }
+
+/** A node's link to the cluster, as a browser tab's UI shows it. */
+export type ConnectionState = 'connecting' | 'online' | 'offline'
 
 /** What the cluster needs from its node. @internal */
 export interface ClusterHost {
@@ -54,6 +62,7 @@ export interface ClusterHost {
   /** An envelope could not be delivered. */
   undeliverable(envelope: SequencedEnvelope, reason: DeadLetterReason, detail?: string): void
   memberEvent(event: MemberEventName, member: Member): void
+  connectionStateChanged(state: ConnectionState): void
 }
 
 /** The outcome of routing an envelope to another node: queued (above the high-water mark or not), or refused. */
@@ -79,6 +88,11 @@ export class Cluster implements LinkHost {
   private changed: MemberRecord[] = []
   private gossipScheduled = false
   private ticks = 0
+  /** A client's way back to a hub; hubs have none. */
+  private readonly connector: ClientConnector | undefined
+  private networkOnline = true
+  private background = false
+  private state: ConnectionState = 'connecting'
 
   constructor(
     private readonly host: ClusterHost,
@@ -99,6 +113,21 @@ export class Cluster implements LinkHost {
     )
     this.hold = new HoldQueue(settings.maxHeldMessages)
     this.seedBackoff = this.makeBackoff()
+    if (settings.role === 'client') {
+      this.connector = new ClientConnector(
+        {
+          clock: host.clock,
+          candidates: () => this.hubCandidates(),
+          dial: async (url) => {
+            await this.dialUrl(url, this.idOfUrl(url))
+            return this.hasHubLink()
+          },
+          isConnected: () => this.hasHubLink(),
+          mayDial: () => this.networkOnline && !this.closed,
+        },
+        this.makeBackoff(),
+      )
+    }
   }
 
   get selfIncarnation(): number {
@@ -114,6 +143,10 @@ export class Cluster implements LinkHost {
     return this.settings.link
   }
 
+  get connectionState(): ConnectionState {
+    return this.state
+  }
+
   /** Listens (hubs), dials the seeds once, and starts the heartbeat. */
   async start(): Promise<void> {
     const { transport, role } = this.settings
@@ -123,7 +156,31 @@ export class Cluster implements LinkHost {
       Object.assign(this.membership.self, { url: this.url })
     }
     this.scheduleTick()
-    await this.dialSeeds()
+    if (this.connector !== undefined) await this.connector.ensure()
+    else await this.dialSeeds()
+    this.updateState()
+  }
+
+  // ---- what the page tells a client (see nodeControls) ----
+
+  setNetworkOnline(online: boolean): void {
+    this.networkOnline = online
+    this.updateState()
+    if (online) this.connector?.now()
+  }
+
+  setBackground(background: boolean): void {
+    if (this.background === background) return
+    this.background = background
+    if (!background && this.timer !== undefined) {
+      // back in the foreground: tick at the normal pace again now, not after a long background period
+      this.clock.clearTimeout(this.timer)
+      this.scheduleTick()
+    }
+  }
+
+  reconnectNow(): void {
+    this.connector?.now()
   }
 
   /** Sends a sequenced envelope toward `node`: its link, a hub it sits behind, or the hold queue. */
@@ -158,6 +215,7 @@ export class Cluster implements LinkHost {
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 10))
     }
     this.closed = true
+    this.connector?.close()
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     for (const link of this.links.values()) link.leave('node closed')
     await this.listener?.close()
@@ -178,7 +236,8 @@ export class Cluster implements LinkHost {
       return
     }
     for (const record of envelope.members) {
-      this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.peer !== undefined)
+      this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true)
+      if (record.role === 'client' && record.via !== this.host.id) this.rerouteFrom(record.id)
     }
     this.connectHubs()
     this.releaseHeld()
@@ -186,7 +245,9 @@ export class Cluster implements LinkHost {
 
   linkDown(link: PeerLink): void {
     this.observeLink(link)
-    this.redial(link)
+    this.updateState()
+    if (this.connector !== undefined) void this.connector.ensure()
+    else this.redial(link)
   }
 
   expired(entry: OutboxEntry): void {
@@ -240,7 +301,7 @@ export class Cluster implements LinkHost {
       role: this.settings.role,
       received: known?.peer === undefined ? 0 : known.receivedSeq,
       peerIncarnation: known?.peer?.incarnation ?? 0,
-      token: undefined,
+      token: typeof this.settings.token === 'function' ? await this.settings.token() : this.settings.token,
       url: this.url,
     }
     const handshake = await dial(
@@ -357,6 +418,15 @@ export class Cluster implements LinkHost {
   private observeLink(link: PeerLink): void {
     const peer = link.peer
     if (peer === undefined) return
+    const known = this.membership.get(link.peerId)
+    // a client that moved to another hub is that hub's to report now
+    if (
+      !link.isUp &&
+      known?.via !== undefined &&
+      known.via !== this.host.id &&
+      known.incarnation >= peer.incarnation
+    )
+      return
     this.membership.observe({
       id: link.peerId,
       role: peer.role,
@@ -377,7 +447,11 @@ export class Cluster implements LinkHost {
   }
 
   private scheduleTick(): void {
-    this.timer = this.clock.setTimeout(() => this.tick(), this.settings.heartbeatMs)
+    const { heartbeatMs, backgroundHeartbeatMs } = this.settings
+    this.timer = this.clock.setTimeout(
+      () => this.tick(),
+      this.background ? backgroundHeartbeatMs : heartbeatMs,
+    )
   }
 
   private tick(): void {
@@ -399,7 +473,8 @@ export class Cluster implements LinkHost {
       for (const link of this.links.values())
         if (link.peer?.role === 'hub') link.sendControl({ type: 'gossip', members })
     }
-    if (!this.hasHubLink() && !this.seedDialing && this.ticks % 4 === 0) void this.dialSeeds()
+    if (this.connector !== undefined) void this.connector.ensure()
+    else if (!this.hasHubLink() && !this.seedDialing && this.ticks % 4 === 0) void this.dialSeeds()
     this.scheduleTick()
   }
 
@@ -425,13 +500,71 @@ export class Cluster implements LinkHost {
     }
   }
 
+  /**
+   * A client just linked to `hub`: what it had queued for the hubs it is no
+   * longer linked to (except what was for those hubs themselves) now goes
+   * through `hub`. At-least-once: the old hub may have had some of it.
+   */
+  private moveToHub(hub: PeerLink): void {
+    for (const link of this.links.values()) {
+      if (link === hub || link.isUp || link.peer?.role !== 'hub') continue
+      const moving = link.outbox.take((e) => targetOf(e.envelope) !== link.peerId)
+      for (const entry of moving) {
+        const result = hub.enqueue(entry.envelope, entry.deadline)
+        if (result !== undefined) this.host.undeliverable(entry.envelope, result.reason, result.detail)
+      }
+    }
+  }
+
+  /** A client moved to another hub: what this hub queued for it follows it there. */
+  private rerouteFrom(client: string): void {
+    const link = this.links.get(client)
+    if (link === undefined || link.isUp || link.outbox.size === 0) return
+    for (const entry of link.outbox.take(() => true)) {
+      const result = this.route(entry.envelope, client, entry.deadline)
+      if (typeof result === 'object') this.host.undeliverable(entry.envelope, result.reason, result.detail)
+    }
+  }
+
+  private updateState(): void {
+    const state: ConnectionState =
+      this.settings.role === 'hub'
+        ? 'online'
+        : !this.networkOnline
+          ? 'offline'
+          : this.hasHubLink()
+            ? 'online'
+            : 'connecting'
+    if (state === this.state) return
+    this.state = state
+    this.host.connectionStateChanged(state)
+  }
+
+  private hubCandidates(): string[] {
+    const urls: string[] = []
+    for (const link of this.links.values())
+      if (link.peer?.role === 'hub' && link.peer.url) urls.push(link.peer.url)
+    urls.push(...this.settings.seeds)
+    for (const member of this.membership.others())
+      if (member.role === 'hub' && member.url) urls.push(member.url)
+    return [...new Set(urls)]
+  }
+
+  private idOfUrl(url: string): string | undefined {
+    for (const link of this.links.values()) if (link.peer?.url === url) return link.peerId
+    return undefined
+  }
+
   // ---- lookups ----
 
   /** The link that carries envelopes for `node`: its own, or its hub's (or, for a client, its hub). */
   private linkFor(node: string): PeerLink | undefined {
     const own = this.links.get(node)
-    if (own?.peer !== undefined) return own
-    const via = this.membership.get(node)?.via
+    const member = this.membership.get(node)
+    // a hub's own link queues while it reconnects; a client's only while it has not moved to another hub
+    const moved = member?.role === 'client' && member.via !== undefined && member.via !== this.host.id
+    if (own?.peer !== undefined && (own.isUp || !moved)) return own
+    const via = member?.via
     if (via !== undefined && via !== this.host.id) {
       const hub = this.links.get(via)
       if (hub?.peer !== undefined) return hub
@@ -460,4 +593,9 @@ export class Cluster implements LinkHost {
     const { initialMs, maxMs } = this.settings.reconnect
     return new Backoff(initialMs, maxMs, this.settings.random)
   }
+}
+
+/** The node an envelope is for. @internal */
+export function targetOf(envelope: SequencedEnvelope): string {
+  return envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.node
 }

@@ -131,21 +131,26 @@ export class Outbox {
 
   /** Removes and returns the entries past their deadline. Leaves gaps: `renumber` before sending. */
   expire(now: number): OutboxEntry[] {
-    const expired: OutboxEntry[] = []
+    return this.take((entry) => entry.deadline <= now)
+  }
+
+  /** Removes and returns the entries `which` picks, in order. Leaves gaps: `renumber` before sending. */
+  take(which: (entry: OutboxEntry) => boolean): OutboxEntry[] {
+    const taken: OutboxEntry[] = []
     const kept: OutboxEntry[] = []
     for (let i = this.head; i < this.entries.length; i++) {
       const entry = this.entries[i]!
-      if (entry.deadline <= now) {
-        expired.push(entry)
+      if (which(entry)) {
+        taken.push(entry)
         this.totalBytes -= entry.bytes.byteLength
       } else kept.push(entry)
     }
-    if (expired.length > 0) {
+    if (taken.length > 0) {
       this.entries = kept
       this.head = 0
       this.sentCount = 0
     }
-    return expired
+    return taken
   }
 
   /** Removes and returns every entry. */

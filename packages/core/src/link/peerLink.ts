@@ -165,6 +165,10 @@ export class PeerLink {
     this.lastHeard = this.host.clock.now()
     this.lastAckProgress = this.lastHeard
     connection.onMessage = (bytes) => this.onFrame(bytes)
+    // a pong is answered by the peer's network stack: proof of life from a tab whose timers are throttled
+    connection.onPong = () => {
+      this.lastHeard = this.host.clock.now()
+    }
     connection.onClose = (code, reason) => {
       if (this.connection !== connection) return
       this.connection = undefined
@@ -223,6 +227,7 @@ export class PeerLink {
   tick(now: number): void {
     if (this.connection === undefined) return
     this.sendControl({ type: 'heartbeat', sentAt: now, echo: false })
+    if (this.peer?.role === 'client') this.connection.ping?.()
     const { retransmitMs } = this.host.options
     if (
       this.outbox.unacked > 0 &&
@@ -250,6 +255,7 @@ export class PeerLink {
     this.control = []
     connection.onMessage = undefined
     connection.onClose = undefined
+    connection.onPong = undefined
     connection.close(code, reason)
   }
 

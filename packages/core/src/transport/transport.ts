@@ -18,6 +18,15 @@ export interface Connection {
   onClose: ((code: number, reason: string) => void) | undefined
   /** Where the other end is, for logs and errors (`127.0.0.1:53211`). */
   readonly remote: string
+  /**
+   * Sends a transport-level ping, if the transport has one (a WebSocket server
+   * does). The peer's network stack answers it even when the peer's page has
+   * its timers throttled or is frozen, so a hub can tell a healthy hidden tab
+   * from a dead one.
+   */
+  ping?(): void
+  /** Set by the owner: called when the answer to `ping` arrives. */
+  onPong?: (() => void) | undefined
 }
 
 /** What a listening transport knows of an incoming connection, for authentication hooks. */
