@@ -372,7 +372,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (target !== this.id) {
       // a hub relays: on to the next hop, with what is left of the TTL
       const ttl = envelope.type === 'message' ? envelope.ttl : this.holdTtlMs
-      const result = this.cluster?.route(envelope, target, this.clock.now() + ttl)
+      // a copy: the next link numbers it, and this envelope's number belongs to the link it came on
+      const result = this.cluster?.route({ ...envelope }, target, this.clock.now() + ttl)
       if (typeof result === 'object') this.undeliverable(envelope, result.reason, result.detail)
       return true
     }

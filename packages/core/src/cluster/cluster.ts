@@ -237,7 +237,6 @@ export class Cluster implements LinkHost {
     }
     for (const record of envelope.members) {
       this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true)
-      if (record.role === 'client' && record.via !== this.host.id) this.rerouteFrom(record.id)
     }
     this.connectHubs()
     this.releaseHeld()
@@ -335,7 +334,9 @@ export class Cluster implements LinkHost {
     dialed: boolean,
   ): void {
     link.attach(handshake.connection, peer, dialed, handshake.early)
+    if (this.connector !== undefined && peer.role === 'hub') this.moveToHub(link)
     this.observeLink(link)
+    this.updateState()
     // a new link first learns everything this node knows
     link.sendControl({ type: 'gossip', members: this.membership.list() })
     this.releaseHeld()
@@ -479,6 +480,8 @@ export class Cluster implements LinkHost {
   }
 
   private gossipChange(member: MemberRecord): void {
+    if (member.role === 'client' && member.status === 'up')
+      queueMicrotask(() => this.rerouteClient(member.id))
     this.changed.push(member)
     if (this.gossipScheduled) return
     this.gossipScheduled = true
@@ -516,13 +519,17 @@ export class Cluster implements LinkHost {
     }
   }
 
-  /** A client moved to another hub: what this hub queued for it follows it there. */
-  private rerouteFrom(client: string): void {
-    const link = this.links.get(client)
-    if (link === undefined || link.isUp || link.outbox.size === 0) return
-    for (const entry of link.outbox.take(() => true)) {
-      const result = this.route(entry.envelope, client, entry.deadline)
-      if (typeof result === 'object') this.host.undeliverable(entry.envelope, result.reason, result.detail)
+  /**
+   * A client is up behind a hub (maybe a new one): what this node queued for it
+   * on links that are down (its old hub's, or its own old link) follows it.
+   */
+  private rerouteClient(client: string): void {
+    for (const link of this.links.values()) {
+      if (link.isUp || link.outbox.size === 0) continue
+      for (const entry of link.outbox.take((e) => targetOf(e.envelope) === client)) {
+        const result = this.route(entry.envelope, client, entry.deadline)
+        if (typeof result === 'object') this.host.undeliverable(entry.envelope, result.reason, result.detail)
+      }
     }
   }
 

@@ -304,7 +304,9 @@ export class PeerLink {
         if (envelope.seq < expected) this.counters.duplicatesDropped++
         return
       }
-      if (this.backlog.length === 0 && this.host.deliver(envelope, this, false)) this.accepted(envelope)
+      // the node may pass the envelope on (a relay numbers it for the next link): note its number first
+      const seq = envelope.seq
+      if (this.backlog.length === 0 && this.host.deliver(envelope, this, false)) this.accepted(seq)
       else this.defer(envelope)
       return
     }
@@ -335,8 +337,8 @@ export class PeerLink {
     }
   }
 
-  private accepted(envelope: SequencedEnvelope): void {
-    this.received = envelope.seq
+  private accepted(seq: number): void {
+    this.received = seq
     this.counters.received++
   }
 
@@ -351,10 +353,11 @@ export class PeerLink {
     this.backlogTimer = undefined
     while (this.backlog.length > 0) {
       const head = this.backlog[0]!
+      const seq = head.seq
       const force = this.host.clock.now() - this.backlogSince >= this.host.options.deliveryTimeoutMs
       if (!this.host.deliver(head, this, force)) break
       this.backlog.shift()
-      this.accepted(head)
+      this.accepted(seq)
       this.backlogSince = this.host.clock.now()
       this.oweAck()
     }

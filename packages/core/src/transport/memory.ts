@@ -110,6 +110,14 @@ class MemoryConnection implements Connection {
   get bufferedAmount(): number {
     return this.peer.pending
   }
+  onPong: (() => void) | undefined
+  /** Answered by the peer's "network stack": even while it is paused (a frozen page), not across a partition. */
+  ping(): void {
+    if (this.#closeEvent !== undefined || this.world.isSevered(this.local, this.peer.local)) return
+    queueMicrotask(() => {
+      if (this.#closeEvent === undefined) this.onPong?.()
+    })
+  }
   send(bytes: Uint8Array): void {
     if (this.#closeEvent === undefined) this.peer.#receive(bytes)
   }
