@@ -33,6 +33,8 @@ export const DEFAULTS = {
   /** How long `close()` waits for peers to acknowledge what is queued for them. */
   closeGraceMs: 2_000,
   reconnect: { initialMs: 100, maxMs: 5_000 },
+  /** Client connections a hub takes at once. */
+  maxClients: 10_000,
   /** Messages waiting for a node this node has no route to yet. */
   maxHeldMessages: 100_000,
   link: {

@@ -10,6 +10,7 @@ import type { Letter } from './actor/letter.js'
 import type { SpawnOptions } from './actor/spawnOptions.js'
 import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
+import type { Authenticate, Authorize } from './cluster/admission.js'
 import { Cluster, type ClusterSettings, type ConnectionState, type RouteResult } from './cluster/cluster.js'
 import type { Member, MemberEventName } from './cluster/membership.js'
 import { DEFAULTS } from './defaults.js'
@@ -68,6 +69,18 @@ export interface NodeOptions {
   token?: string | (() => string | Promise<string>)
   /** Heartbeat period while a browser tab is hidden or frozen. @default 5_000 */
   backgroundHeartbeatMs?: number
+  /**
+   * Hubs: checks every handshake and names who is connecting (see {@link Authenticate}).
+   * @default none: every node that speaks the protocol gets in
+   */
+  authenticate?: Authenticate
+  /**
+   * Hubs: may refuse each message a client sends (see {@link Authorize}); a refused
+   * message is a `rejected` dead letter for its sender. @default none: clients may address any actor
+   */
+  authorize?: Authorize
+  /** Hubs: most client connections at once; past it a client is refused with 4503 (try later). @default 10_000 */
+  maxClients?: number
 }
 
 /** The events a node emits, with their listeners' signatures. */
@@ -553,7 +566,13 @@ function clusterSettings(options: NodeOptions): ClusterSettings {
     random: options.random ?? Math.random,
     backgroundHeartbeatMs: options.backgroundHeartbeatMs ?? DEFAULTS.backgroundHeartbeatMs,
     token: options.token,
+    admission: {
+      authenticate: options.authenticate,
+      authorize: options.authorize,
+      maxClients: options.maxClients ?? DEFAULTS.maxClients,
+    },
   }
+  assertPositiveInteger('maxClients', settings.admission.maxClients)
   for (const name of [
     'heartbeatMs',
     'suspectAfterMs',

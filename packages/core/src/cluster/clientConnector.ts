@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { Backoff } from '../link/backoff.js'
+import { HandshakeClosedError } from '../link/handshake.js'
+import { FINAL_CLOSE_CODES } from '../transport/transport.js'
 
 /** What a client's connector needs from its cluster. @internal */
 export interface ConnectorHost {
@@ -11,6 +13,8 @@ export interface ConnectorHost {
   isConnected(): boolean
   /** False while the browser says it is offline: no point dialing then. */
   mayDial(): boolean
+  /** A hub refused this node's credentials (4401) or id (4409): dialing stops until `now()`. */
+  refused(error: HandshakeClosedError): void
 }
 
 /**
@@ -23,6 +27,7 @@ export class ClientConnector {
   private running = false
   private timer: unknown
   private closed = false
+  private refused = false
 
   constructor(
     private readonly host: ConnectorHost,
@@ -31,13 +36,14 @@ export class ClientConnector {
 
   /** Makes sure a round of dialing is under way (or scheduled) unless connected; resolves when a round started now ends. */
   ensure(): Promise<void> {
-    if (this.running || this.closed || this.host.isConnected()) return Promise.resolve()
+    if (this.running || this.closed || this.refused || this.host.isConnected()) return Promise.resolve()
     this.running = true
     return this.round()
   }
 
   /** Dials now rather than after the backoff (the network came back, the page woke up). */
   now(): void {
+    this.refused = false
     this.backoff.reset()
     if (this.timer !== undefined) {
       this.host.clock.clearTimeout(this.timer)
@@ -57,8 +63,15 @@ export class ClientConnector {
       if (this.closed || this.host.isConnected() || !this.host.mayDial()) break
       try {
         if (await this.host.dial(url)) break
-      } catch {
-        // refused, timed out or refused the handshake: try the next hub
+      } catch (error) {
+        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.code)) {
+          // the same credentials will be refused again: stop until told to try (new token, page reload)
+          this.refused = true
+          this.running = false
+          this.host.refused(error)
+          return
+        }
+        // unreachable, timed out, or busy: try the next hub
       }
     }
     if (this.closed || this.host.isConnected()) {

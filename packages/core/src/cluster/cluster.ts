@@ -2,7 +2,7 @@ import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { Clock, TimerHandle } from '../clock.js'
 import { queueMicrotask } from '../host.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
-import { awaitHello, dial, type Handshaken } from '../link/handshake.js'
+import { awaitHello, dial, HandshakeClosedError, type Handshaken } from '../link/handshake.js'
 import type { OutboxEntry } from '../link/outbox.js'
 import {
   type LinkHost,
@@ -11,7 +11,14 @@ import {
   PeerLink,
   type Refusal,
 } from '../link/peerLink.js'
-import { CLOSE_CODES, type Connection, type Listener, type Transport } from '../transport/transport.js'
+import {
+  CLOSE_CODES,
+  type Connection,
+  type ConnectionInfo,
+  FINAL_CLOSE_CODES,
+  type Listener,
+  type Transport,
+} from '../transport/transport.js'
 import type { FrameCodec } from '../wire/codec.js'
 import { PROTOCOL_VERSION } from '../wire/codes.js'
 import type {
@@ -24,6 +31,7 @@ import type {
   SequencedEnvelope,
   WelcomeEnvelope,
 } from '../wire/envelope.js'
+import { type AdmissionSettings, admit, checkFromClient } from './admission.js'
 import { ClientConnector } from './clientConnector.js'
 import { HoldQueue } from './holdQueue.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
@@ -46,10 +54,11 @@ export interface ClusterSettings {
   backgroundHeartbeatMs: number
   /** Sent in the handshake for the hub to authenticate; a function is called at every dial (for refresh). */
   token: string | (() => string | Promise<string>) | undefined
+  admission: AdmissionSettings
 }
 
 /** A node's link to the cluster, as a browser tab's UI shows it. */
-export type ConnectionState = 'connecting' | 'online' | 'offline'
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'refused'
 
 /** What the cluster needs from its node. @internal */
 export interface ClusterHost {
@@ -93,6 +102,8 @@ export class Cluster implements LinkHost {
   private networkOnline = true
   private background = false
   private state: ConnectionState = 'connecting'
+  /** Why the hubs refused this client, while they do. */
+  private refusal: string | undefined
 
   constructor(
     private readonly host: ClusterHost,
@@ -124,6 +135,10 @@ export class Cluster implements LinkHost {
           },
           isConnected: () => this.hasHubLink(),
           mayDial: () => this.networkOnline && !this.closed,
+          refused: (error) => {
+            this.refusal = `${error.code} ${error.reason}`
+            this.updateState()
+          },
         },
         this.makeBackoff(),
       )
@@ -151,7 +166,7 @@ export class Cluster implements LinkHost {
   async start(): Promise<void> {
     const { transport, role } = this.settings
     if (role === 'hub' && transport.listen !== undefined) {
-      this.listener = await transport.listen((connection) => void this.accept(connection))
+      this.listener = await transport.listen((connection, info) => void this.accept(connection, info))
       this.url = this.settings.advertiseUrl ?? this.listener.url
       Object.assign(this.membership.self, { url: this.url })
     }
@@ -180,7 +195,9 @@ export class Cluster implements LinkHost {
   }
 
   reconnectNow(): void {
+    this.refusal = undefined
     this.connector?.now()
+    this.updateState()
   }
 
   /** Sends a sequenced envelope toward `node`: its link, a hub it sits behind, or the hold queue. */
@@ -227,6 +244,15 @@ export class Cluster implements LinkHost {
   // ---- LinkHost ----
 
   deliver(envelope: SequencedEnvelope, link: PeerLink, force: boolean): boolean {
+    if (link.peer?.role === 'client' && this.settings.role === 'hub') {
+      const refusal = checkFromClient(link, envelope, this.settings.admission.authorize)
+      if (refusal !== undefined && envelope.type === 'message') {
+        link.countRejected()
+        // the dead letter goes back to the link's own node, whatever the envelope claimed
+        this.host.undeliverable({ ...envelope, origin: link.peerId }, refusal.reason, refusal.detail)
+        return true
+      }
+    }
     return this.host.receive(envelope, link.peerId, force)
   }
 
@@ -257,7 +283,7 @@ export class Cluster implements LinkHost {
 
   // ---- connections ----
 
-  private async accept(connection: Connection): Promise<void> {
+  private async accept(connection: Connection, info: ConnectionInfo): Promise<void> {
     let handshake: Handshaken<HelloEnvelope>
     try {
       handshake = await awaitHello(connection, this.codec, this.clock, this.settings.handshakeTimeoutMs)
@@ -269,11 +295,23 @@ export class Cluster implements LinkHost {
       connection.close(CLOSE_CODES.PROTOCOL_ERROR, this.closed ? 'node closed' : 'that is my own node id')
       return
     }
+    const verdict = await admit(
+      hello,
+      info,
+      this.links.get(hello.from),
+      this.clientCount(),
+      this.settings.admission,
+    )
+    if ('close' in verdict) {
+      connection.close(...verdict.close)
+      return
+    }
     const link = this.linkOf(hello.from)
     if (link.isUp && !this.replaces(link, false)) {
       connection.close(CLOSE_CODES.REPLACED, 'a connection to this node is already up')
       return
     }
+    link.principal = verdict.principal
     const knowsThisProcess = link.peer?.incarnation === hello.incarnation
     const welcome: WelcomeEnvelope = {
       type: 'welcome',
@@ -375,8 +413,12 @@ export class Cluster implements LinkHost {
       }
       try {
         await this.dialUrl(link.peer?.url ?? url, link.peerId)
-      } catch {
-        // refused or timed out: wait and try again below
+      } catch (error) {
+        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.code)) {
+          this.dialing.delete(link.peerId) // refused for good: dialing again will not change that
+          return
+        }
+        // unreachable or timed out: wait and try again below
       }
       if (this.closed || link.isUp) {
         this.dialing.delete(link.peerId)
@@ -534,14 +576,10 @@ export class Cluster implements LinkHost {
   }
 
   private updateState(): void {
-    const state: ConnectionState =
-      this.settings.role === 'hub'
-        ? 'online'
-        : !this.networkOnline
-          ? 'offline'
-          : this.hasHubLink()
-            ? 'online'
-            : 'connecting'
+    let state: ConnectionState = 'connecting'
+    if (this.settings.role === 'hub' || this.hasHubLink()) state = 'online'
+    else if (this.refusal !== undefined) state = 'refused'
+    else if (!this.networkOnline) state = 'offline'
     if (state === this.state) return
     this.state = state
     this.host.connectionStateChanged(state)
@@ -589,6 +627,12 @@ export class Cluster implements LinkHost {
       this.links.set(id, link)
     }
     return link
+  }
+
+  private clientCount(): number {
+    let count = 0
+    for (const link of this.links.values()) if (link.isUp && link.peer?.role === 'client') count++
+    return count
   }
 
   private hasHubLink(): boolean {

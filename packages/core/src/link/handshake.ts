@@ -6,6 +6,17 @@ import type { FrameCodec } from '../wire/codec.js'
 import { PROTOCOL_VERSION } from '../wire/codes.js'
 import type { HelloEnvelope, WelcomeEnvelope } from '../wire/envelope.js'
 
+/** The peer closed the connection before the handshake completed, with this code and reason. @internal */
+export class HandshakeClosedError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    remote: string,
+  ) {
+    super(`connection with ${remote} closed during the handshake (${code} ${reason})`)
+  }
+}
+
 /** A connection whose handshake is done, with frames that arrived right behind it. @internal */
 export interface Handshaken<T> {
   connection: Connection
@@ -65,9 +76,7 @@ function awaitFirst<T extends HelloEnvelope | WelcomeEnvelope>(
     }
     connection.onClose = (code, reason) => {
       clock.clearTimeout(timer)
-      reject(
-        new Error(`connection from ${connection.remote} closed during the handshake (${code} ${reason})`),
-      )
+      reject(new HandshakeClosedError(code, reason, connection.remote))
     }
   })
 }

@@ -59,6 +59,8 @@ export interface LinkMetrics {
   resent: number
   received: number
   duplicatesDropped: number
+  /** Envelopes from this peer refused: a spoofed sender, or refused by `authorize`. */
+  rejected: number
   /** Last measured round-trip time, if any. */
   rttMs: number | undefined
 }
@@ -102,6 +104,8 @@ export class PeerLink {
   dialed = false
   /** The peer said goodbye: it left on purpose. */
   left = false
+  /** Who the peer authenticated as (hubs with an `authenticate` hook). */
+  principal: string | undefined
   private control: Envelope[] = []
   /** Highest in-order sequence number received from the peer's current incarnation. */
   private received = 0
@@ -112,7 +116,15 @@ export class PeerLink {
   private retryTimer: TimerHandle | undefined
   private lastAckProgress: number
   private drainWaiters: Array<() => void> = []
-  private readonly counters = { connects: 0, sent: 0, acked: 0, resent: 0, received: 0, duplicatesDropped: 0 }
+  private readonly counters = {
+    connects: 0,
+    sent: 0,
+    acked: 0,
+    resent: 0,
+    received: 0,
+    duplicatesDropped: 0,
+    rejected: 0,
+  }
   private rttMs: number | undefined
   private readonly batch: OutboxEntry[] = []
   /** In-order envelopes received but not yet taken by the node (a mailbox was full). */
@@ -265,6 +277,10 @@ export class PeerLink {
     this.control.push({ type: 'bye', reason } satisfies ByeEnvelope)
     this.flush()
     this.detach(CLOSE_CODES.GOING_AWAY, reason)
+  }
+
+  countRejected(): void {
+    this.counters.rejected++
   }
 
   metrics(): LinkMetrics {

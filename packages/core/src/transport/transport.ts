@@ -63,4 +63,16 @@ export const CLOSE_CODES = {
   HANDSHAKE_TIMEOUT: 4008,
   /** Another connection for the same node won. */
   REPLACED: 4009,
+  /** The hub refused the handshake's credentials: dialing again will not help. */
+  UNAUTHORIZED: 4401,
+  /** Another principal is connected with this node id: dialing again will not help. */
+  ID_IN_USE: 4409,
+  /** The hub cannot take the connection now (full, or authentication unavailable): try again later. */
+  OVERLOADED: 4503,
 } as const
+
+/** Close codes that mean "do not dial this hub again with the same credentials". */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CLOSE_CODES.UNAUTHORIZED,
+  CLOSE_CODES.ID_IN_USE,
+])

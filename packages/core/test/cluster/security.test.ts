@@ -1,0 +1,128 @@
+import { type Envelope, FrameCodec, PROTOCOL_VERSION } from '@troupe/core'
+import { afterEach, describe, expect, it } from 'vitest'
+import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
+
+let cluster: MemoryCluster
+afterEach(() => cluster?.closeAll())
+
+const codec = new FrameCodec()
+const hello = (from: string, token?: string): Envelope => ({
+  type: 'hello',
+  version: PROTOCOL_VERSION,
+  from,
+  incarnation: 1,
+  role: 'client',
+  received: 0,
+  peerIncarnation: 0,
+  token,
+  url: undefined,
+})
+
+describe('hub security', () => {
+  it('lets in what authenticate accepts, refuses the rest for good, and retries a transient failure', async () => {
+    cluster = memoryCluster()
+    let available = false
+    const hub = await cluster.start('hub', [], {
+      authenticate: ({ token, nodeId }) => {
+        if (!available) throw new Error('auth service down')
+        return token === `secret-${nodeId}` ? `user-${nodeId}` : false
+      },
+    })
+    const good = await cluster.start('good', ['hub'], { role: 'client', token: () => 'secret-good' })
+    const bad = await cluster.start('bad', ['hub'], { role: 'client', token: 'wrong' })
+    const badStates: string[] = []
+    bad.on('connection', (state) => badStates.push(state))
+    await cluster.run(300)
+    expect([good.connectionState, bad.connectionState]).toEqual(['connecting', 'connecting']) // 4503: retrying
+    available = true
+    await cluster.run(6_000)
+    expect(good.connectionState).toBe('online')
+    expect(bad.connectionState).toBe('refused')
+    const opened = cluster.net.stats.opened
+    await cluster.run(10_000)
+    expect(cluster.net.stats.opened).toBe(opened) // a refusal is not retried
+    expect(badStates).toEqual(['refused'])
+    expect(hub.members().map((m) => m.id)).toEqual(['hub', 'good'])
+  })
+
+  it('does not let another principal take over a connected node id', async () => {
+    cluster = memoryCluster()
+    await cluster.start('hub', [], { authenticate: ({ token }) => token })
+    const alice = await cluster.start('tab1', ['hub'], { role: 'client', token: 'alice' })
+    await cluster.run(200)
+    const connection = await cluster.net.transport('mallory').connect('mem://hub')
+    const closed: Array<[number, string]> = []
+    connection.onClose = (code, reason) => void closed.push([code, reason])
+    connection.onMessage = () => {}
+    connection.send(codec.encode([hello('tab1', 'mallory')]))
+    await cluster.run(100)
+    expect(closed).toEqual([[4409, 'node id "tab1" belongs to another principal']])
+    expect(alice.connectionState).toBe('online')
+  })
+
+  it('rejects and counts a client sending as someone else; the rest of its messages flow', async () => {
+    cluster = memoryCluster()
+    const hub = await cluster.start('hub')
+    const seen = recorder(hub)
+    const atHub = deadLetters(hub)
+    const connection = await cluster.net.transport('sneaky').connect('mem://hub')
+    connection.onMessage = () => {}
+    connection.send(codec.encode([hello('sneaky')]))
+    const message = (seq: number, origin: string, from: string | undefined, body: number): Envelope => ({
+      type: 'message',
+      seq,
+      to: 'log@hub',
+      from,
+      origin,
+      body,
+      askId: 0,
+      ttl: 10_000,
+    })
+    await cluster.run(50)
+    connection.send(
+      codec.encode([
+        message(1, 'sneaky', undefined, 1),
+        message(2, 'victim', undefined, 2),
+        message(3, 'sneaky', 'admin@victim', 3),
+        message(4, 'sneaky', 'me@sneaky', 4),
+      ]),
+    )
+    await cluster.run(50)
+    expect(seen).toEqual([1, 4])
+    expect(hub.metrics().peers.sneaky!.rejected).toBe(2)
+    expect(atHub.map((d) => [d.message, d.reason])).toEqual([
+      [2, 'rejected'],
+      [3, 'rejected'],
+    ])
+  })
+
+  it('lets authorize refuse a client message to an actor: a rejected dead letter on both sides', async () => {
+    cluster = memoryCluster()
+    const hub = await cluster.start('hub', [], { authorize: ({ to }) => !to.startsWith('admin@') })
+    recorder(hub, 'admin')
+    const open = recorder(hub, 'public')
+    const tab = await cluster.start('tab', ['hub'], { role: 'client' })
+    await cluster.run(200)
+    const atTab = deadLetters(tab)
+    tab.send('admin@hub', 'drop tables')
+    tab.send('public@hub', 1)
+    const asked = tab.ask('admin@hub', 'q').catch((e) => [e.code, e.reason])
+    await cluster.run(100)
+    expect(open).toEqual([1])
+    expect(await asked).toEqual(['UNAUTHORIZED', 'rejected'])
+    expect(atTab.map((d) => [d.to, d.reason])).toEqual([
+      ['admin@hub', 'rejected'],
+      ['admin@hub', 'rejected'],
+    ])
+  })
+
+  it('refuses clients past maxClients with a retryable code', async () => {
+    cluster = memoryCluster()
+    const hub = await cluster.start('hub', [], { maxClients: 1 })
+    await cluster.start('t1', ['hub'], { role: 'client' })
+    const t2 = await cluster.start('t2', ['hub'], { role: 'client' })
+    await cluster.run(1_000)
+    expect(t2.connectionState).toBe('connecting')
+    expect(hub.members().map((m) => m.id)).toEqual(['hub', 't1'])
+  })
+})
