@@ -1,43 +1,65 @@
 // `npm test`: installs what is missing, builds and typechecks every package, lints,
-// runs every test, and ends with one summary line "N passed, N failed".
+// runs every test (unit and integration with vitest, browser with Playwright in
+// real Chromium), and ends with one summary line "N passed, N failed".
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.CI ? '0' : '1' }
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: '1',
+  FORCE_COLOR: process.env.CI ? '0' : '1',
+  XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? `${process.cwd()}/.cache/config`,
+  XDG_CACHE_HOME: process.env.XDG_CACHE_HOME ?? `${process.cwd()}/.cache/xdg`,
+}
 const run = (command, args) => {
   console.log(`\n$ ${command} ${args.join(' ')}`)
   return spawnSync(command, args, { stdio: 'inherit', env }).status ?? 1
 }
-const steps = [
+const fail = (what) => {
+  console.log(`\n0 passed, 1 failed: ${what}`)
+  process.exit(1)
+}
+
+for (const [command, args] of [
   ['node', ['scripts/setup.mjs']],
   ['npx', ['turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']],
   ['npx', ['biome', 'check', '.']],
-]
-for (const [command, args] of steps) {
-  if (run(command, args) !== 0) {
-    console.log(`\n0 passed, 1 failed: "${command} ${args.join(' ')}" failed`)
-    process.exit(1)
-  }
+]) {
+  if (run(command, args) !== 0) fail(`"${command} ${args.join(' ')}" failed`)
 }
 
 mkdirSync('.cache', { recursive: true })
-const report = '.cache/vitest.json'
-const vitest = run('npx', [
-  'vitest',
-  'run',
-  '--reporter=default',
-  '--reporter=json',
-  `--outputFile.json=${report}`,
-])
-let passed = 0
-let failed = vitest === 0 ? 0 : 1
-try {
-  const json = JSON.parse(readFileSync(report, 'utf8'))
-  passed = json.numPassedTests
-  failed = json.numFailedTests + (json.numTotalTests - json.numPassedTests - json.numFailedTests)
-  if (vitest !== 0 && failed === 0) failed = 1
-} catch {
-  // no report: vitest itself failed, which counts as a failure above
+const totals = { passed: 0, failed: 0 }
+const readJson = (path) => {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch {
+    return undefined
+  }
 }
-console.log(`\n${passed} passed, ${failed} failed`)
-process.exit(vitest === 0 && failed === 0 && passed > 0 ? 0 : 1)
+
+// unit and integration tests
+const vitestReport = '.cache/vitest.json'
+rmSync(vitestReport, { force: true })
+const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`])
+const vitestJson = readJson(vitestReport)
+totals.passed += vitestJson?.numPassedTests ?? 0
+totals.failed += vitestJson === undefined ? 1 : vitestJson.numTotalTests - vitestJson.numPassedTests
+if (vitest !== 0 && totals.failed === 0) totals.failed = 1
+
+// browser tests in real Chromium, one Playwright config per package that has them
+for (const config of ['packages/browser/playwright.config.ts', 'apps/board/playwright.config.ts']) {
+  if (!existsSync(config)) continue
+  const report = `${config.slice(0, config.lastIndexOf('/'))}/test-results/e2e.json`
+  rmSync(report, { force: true })
+  const status = run('npx', ['playwright', 'test', '-c', config])
+  const stats = readJson(report)?.stats
+  const skipped = stats?.skipped ?? 0
+  totals.passed += stats?.expected ?? 0
+  totals.failed += stats === undefined ? 1 : stats.unexpected + stats.flaky + skipped
+  if (skipped > 0) console.log(`${config}: ${skipped} skipped test(s) count as failures`)
+  if (status !== 0 && (stats === undefined || stats.unexpected === 0)) totals.failed += 1
+}
+
+console.log(`\n${totals.passed} passed, ${totals.failed} failed`)
+process.exit(totals.failed === 0 && totals.passed > 0 ? 0 : 1)
