@@ -1,7 +1,14 @@
 /**
- * Troupe for browsers. Until the browser WebSocket transport lands this entry
- * re-exports the core runtime, so a tab can already run local actors.
+ * Troupe for browsers: the core runtime, plus a `createNode` that joins a tab
+ * to a cluster as a client of its hubs, over the browser's WebSocket, and
+ * follows the page's lifecycle (online/offline, hidden, frozen, restored).
  *
  * @packageDocumentation
  */
 export * from '@troupe/core'
+export { type BrowserNodeOptions, createNode } from './createNode.js'
+export {
+  type BrowserTransportOptions,
+  createBrowserTransport,
+  type WebSocketConstructor,
+} from './wsTransport.js'

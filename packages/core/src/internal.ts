@@ -16,8 +16,10 @@ export interface NodeControls {
   setNetworkOnline(online: boolean): void
   /** The page is hidden or frozen (`true`), or visible again: heartbeats slow down meanwhile. */
   setBackground(background: boolean): void
-  /** Dial the hub now if the link is down (page resumed, restored from the back/forward cache). */
+  /** Dial the hub now if the link is down (page resumed, restored from the back/forward cache); not after a refusal. */
   reconnectNow(): void
+  /** After a refusal (4401, 4409), dial again: the token or the situation changed. */
+  retryRefused(): void
 }
 
 /** The controls of a node made by `createNode`. */
@@ -29,5 +31,6 @@ export function nodeControls(node: Node): NodeControls {
     setNetworkOnline: (online) => cluster?.setNetworkOnline(online),
     setBackground: (background) => cluster?.setBackground(background),
     reconnectNow: () => cluster?.reconnectNow(),
+    retryRefused: () => cluster?.retryRefused(),
   }
 }

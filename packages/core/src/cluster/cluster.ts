@@ -195,6 +195,10 @@ export class Cluster implements LinkHost {
   }
 
   reconnectNow(): void {
+    if (this.refusal === undefined) this.connector?.now()
+  }
+
+  retryRefused(): void {
     this.refusal = undefined
     this.connector?.now()
     this.updateState()
@@ -576,10 +580,12 @@ export class Cluster implements LinkHost {
   }
 
   private updateState(): void {
+    // the browser's word wins: its sockets may look open while nothing gets through
     let state: ConnectionState = 'connecting'
-    if (this.settings.role === 'hub' || this.hasHubLink()) state = 'online'
-    else if (this.refusal !== undefined) state = 'refused'
+    if (this.settings.role === 'hub') state = 'online'
     else if (!this.networkOnline) state = 'offline'
+    else if (this.hasHubLink()) state = 'online'
+    else if (this.refusal !== undefined) state = 'refused'
     if (state === this.state) return
     this.state = state
     this.host.connectionStateChanged(state)

@@ -1,0 +1,74 @@
+// `npm run size`: bundles @troupe/browser (core and every dependency included) for browsers the way an app's
+// bundler would, minified, and prints its size. No Node polyfills: the build fails if anything imports a
+// Node built-in. Core is taken from source, so no build is needed first.
+import { builtinModules } from 'node:module'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build } from 'vite'
+
+const TARGET_KB = 25
+const packages = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
+const builtins = new Set(builtinModules)
+
+/** Fails the build on any import of a Node built-in, where Vite would only warn and stub it out. */
+const noNodeBuiltins = {
+  name: 'troupe:no-node-builtins',
+  enforce: 'pre',
+  resolveId(source, importer) {
+    if (source.startsWith('node:') || builtins.has(source) || builtins.has(source.split('/')[0])) {
+      this.error(
+        `${importer ?? 'the entry'} imports the Node built-in "${source}": the browser bundle must not`,
+      )
+    }
+    return null
+  },
+}
+
+let output
+try {
+  output = await build({
+    configFile: false,
+    envDir: false,
+    logLevel: 'warn',
+    root: packages('browser'),
+    resolve: {
+      alias: [
+        { find: /^@troupe\/core\/internal$/, replacement: packages('core/src/internal.ts') },
+        { find: /^@troupe\/core$/, replacement: packages('core/src/index.ts') },
+      ],
+    },
+    plugins: [noNodeBuiltins],
+    build: {
+      lib: { entry: packages('browser/src/index.ts'), formats: ['es'], fileName: 'troupe-browser' },
+      write: false,
+      target: 'es2022',
+      minify: true,
+      rolldownOptions: {
+        platform: 'browser',
+        // Vite leaves whitespace in ES library builds (for the app's bundler to minify); measure what ships
+        output: { minify: true },
+      },
+    },
+  })
+} catch (error) {
+  console.error(`the browser bundle did not build: ${error instanceof Error ? error.message : error}`)
+  process.exit(1)
+}
+
+const chunks = (Array.isArray(output) ? output : [output]).flatMap((result) => result.output)
+const code = chunks
+  .filter((chunk) => chunk.type === 'chunk')
+  .map((chunk) => chunk.code)
+  .join('\n')
+if (code.includes('__vite-browser-external')) {
+  console.error('the bundle contains a stubbed-out Node module')
+  process.exit(1)
+}
+const kB = (bytes) => (bytes / 1000).toFixed(1)
+const min = Buffer.byteLength(code)
+const gzip = gzipSync(code, { level: 9 }).byteLength
+console.log(`core + browser adapter: ${kB(min)} kB min, ${kB(gzip)} kB min+gzip (target < ${TARGET_KB} kB)`)
+if (gzip >= TARGET_KB * 1000) {
+  console.error(`over the target of ${TARGET_KB} kB min+gzip`)
+  process.exitCode = 1
+}

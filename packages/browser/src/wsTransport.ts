@@ -1,0 +1,324 @@
+import type { Connection, Transport } from '@troupe/core'
+import { CLOSE_CODES, TroupeError } from '@troupe/core'
+import { DEFAULTS } from '@troupe/core/internal'
+import IsomorphicWebSocket from 'isomorphic-ws'
+
+/** A WebSocket constructor that behaves like the browser's (the WHATWG API). */
+export type WebSocketConstructor = new (url: string) => WebSocket
+
+/** Options of {@link createBrowserTransport}. */
+export interface BrowserTransportOptions {
+  /**
+   * Largest message accepted. Browsers cannot refuse a frame before it is
+   * buffered, so a bigger one is dropped on arrival and closes the connection
+   * with 1009. @default 1_048_576
+   */
+  maxFrameBytes?: number
+  /** How long `connect` waits for the socket to open before it gives up. @default 10_000 */
+  handshakeTimeoutMs?: number
+  /** The WebSocket implementation, for tests outside a browser. @default the browser's, through isomorphic-ws */
+  WebSocket?: WebSocketConstructor
+}
+
+/**
+ * Defaults of the browser WebSocket transport, in one place.
+ * @internal
+ */
+export const BROWSER_WS_DEFAULTS = {
+  maxFrameBytes: DEFAULTS.maxFrameBytes,
+  handshakeTimeoutMs: 10_000,
+} as const
+
+/** The WebSocket protocol's limit on a close reason (RFC 6455 §5.5: 125-byte control payload minus the code). */
+const MAX_REASON_BYTES = 123
+/** "Message too big" (RFC 6455 §7.4.1). */
+const MESSAGE_TOO_BIG = 1009
+/** `WebSocket.OPEN`, which ws only has on the class. */
+const OPEN = 1
+
+type MessageHandler = (bytes: Uint8Array) => void
+type CloseHandler = (code: number, reason: string) => void
+
+/**
+ * The browser WebSocket transport: it dials `ws://` and `wss://` URLs (a tab
+ * never listens). Messages are binary frames; a text frame closes the
+ * connection with `CLOSE_CODES.PROTOCOL_ERROR`, a frame over `maxFrameBytes`
+ * closes it with 1009. When this side ends a connection (`close`, or a bad
+ * frame) `onClose` reports this side's code and reason at once; the closing
+ * handshake finishes in the background. Browsers only let a page send close
+ * code 1000 or 3000–4999: any other code goes on the wire as 1000 (with the
+ * reason), while `onClose` still reports the code asked for. There is no
+ * `ping`: a page cannot send one, and the browser answers the hub's pings by
+ * itself, even while the page's timers are throttled.
+ *
+ * @example
+ * ```ts
+ * const connection = await createBrowserTransport().connect('wss://hub.example.com')
+ * connection.onMessage = (bytes) => console.log('got', bytes.byteLength, 'bytes')
+ * connection.onClose = (code, reason) => console.log('closed', code, reason)
+ * connection.send(new Uint8Array([1, 2, 3]))
+ * ```
+ */
+export function createBrowserTransport(options: BrowserTransportOptions = {}): Transport {
+  const maxFrameBytes = positiveInteger(
+    'maxFrameBytes',
+    options.maxFrameBytes ?? BROWSER_WS_DEFAULTS.maxFrameBytes,
+  )
+  const handshakeTimeoutMs = positiveInteger(
+    'handshakeTimeoutMs',
+    options.handshakeTimeoutMs ?? BROWSER_WS_DEFAULTS.handshakeTimeoutMs,
+  )
+  const WebSocketImpl = options.WebSocket ?? IsomorphicWebSocket
+  return {
+    connect: (url) => {
+      // isomorphic-ws's browser build exports null where the host has no WebSocket (an old worker, SSR)
+      if (typeof WebSocketImpl !== 'function') {
+        return Promise.reject(new Error(`cannot connect to ${url}: this environment has no WebSocket`))
+      }
+      return connect(url, WebSocketImpl, maxFrameBytes, handshakeTimeoutMs)
+    },
+  }
+}
+
+function connect(
+  url: string,
+  WebSocketImpl: WebSocketConstructor,
+  maxFrameBytes: number,
+  handshakeTimeoutMs: number,
+): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    let socket: WebSocket
+    try {
+      socket = new WebSocketImpl(url)
+    } catch (error) {
+      // a malformed URL or a scheme the browser does not dial
+      reject(new Error(`cannot connect to ${url}: ${describe(error)}`, { cause: error }))
+      return
+    }
+    socket.binaryType = 'arraybuffer'
+    let settled = false
+    const fail = (why: string, cause?: unknown): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      reject(new Error(`cannot connect to ${url}: ${why}`, cause === undefined ? undefined : { cause }))
+    }
+    const timer = setTimeout(() => {
+      fail(`the WebSocket did not open within ${handshakeTimeoutMs} ms`)
+      socket.close()
+    }, handshakeTimeoutMs)
+    // a browser's error event tells nothing (no status, no errno) and a close event with the code follows
+    // it; ws (in Node) puts the cause in a message
+    const onError = (event: Event): void => {
+      const message = (event as { message?: unknown }).message
+      if (typeof message === 'string' && message !== '') fail(message, event)
+    }
+    const onClose = (event: CloseEvent): void =>
+      fail(
+        `the WebSocket closed before it opened (code ${event.code}${event.reason ? `: ${event.reason}` : ''})`,
+      )
+    const onOpen = (): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      // wrapped in the open event itself, so no message event can come before its listener
+      const connection = new BrowserWsConnection(socket, remoteOf(url), maxFrameBytes)
+      socket.removeEventListener('error', onError)
+      socket.removeEventListener('close', onClose)
+      resolve(connection)
+    }
+    // left in place after a failure: ws (in Node) throws on an 'error' event nobody listens to
+    socket.addEventListener('error', onError)
+    socket.addEventListener('close', onClose)
+    socket.addEventListener('open', onOpen, { once: true })
+  })
+}
+
+/**
+ * A browser WebSocket as a {@link Connection}. Frames and the close that
+ * arrive before the owner sets `onMessage`/`onClose` wait for the handler, as
+ * in the other transports, and a close from the peer is reported only after
+ * the frames that came before it (as the memory transport does, and as the
+ * Node adapter does by pausing its socket). A browser socket cannot be
+ * paused, so waiting frames are held in memory; owners set their handlers
+ * within a microtask or two of `connect` resolving, so few ever wait.
+ * @internal
+ */
+class BrowserWsConnection implements Connection {
+  readonly remote: string
+  readonly #socket: WebSocket
+  readonly #maxFrameBytes: number
+  #onMessage: MessageHandler | undefined
+  #onClose: CloseHandler | undefined
+  readonly #waiting: Uint8Array[] = []
+  /** Set once the connection is over (or this side has decided to end it): no more frames in or out. */
+  #ended: [code: number, reason: string] | undefined
+  /** The peer's close, waiting for the frames it sent before it to be handed over. */
+  #closedAfterFrames: [code: number, reason: string] | undefined
+  #notified = false
+
+  constructor(socket: WebSocket, remote: string, maxFrameBytes: number) {
+    this.#socket = socket
+    this.remote = remote
+    this.#maxFrameBytes = maxFrameBytes
+    socket.binaryType = 'arraybuffer'
+    socket.addEventListener('message', (event) => this.#received(event.data))
+    // an error event carries nothing (browsers hide the cause) and a close event always follows it
+    socket.addEventListener('error', () => {})
+    socket.addEventListener('close', (event) => this.#peerClosed(event.code, event.reason))
+  }
+
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount
+  }
+
+  send(bytes: Uint8Array): void {
+    // a browser counts bytes sent after close into bufferedAmount (and logs a warning); the contract is to drop them
+    // the codec's frames live in plain ArrayBuffers (a browser refuses views of shared memory)
+    if (this.#ended === undefined && this.#socket.readyState === OPEN)
+      this.#socket.send(bytes as Uint8Array<ArrayBuffer>)
+  }
+
+  close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
+    if (this.#ended !== undefined) return
+    if (this.#closedAfterFrames !== undefined) {
+      // the socket is closed already: the peer's close wins, as in a WebSocket closing handshake
+      this.#end(...this.#closedAfterFrames)
+      return
+    }
+    const trimmed = truncateUtf8(reason, MAX_REASON_BYTES)
+    this.#socket.close(sendableCode(code), trimmed)
+    // onClose reports this side's decision now; the closing handshake finishes in the background,
+    // bounded by the browser, so a dead peer cannot delay the owner
+    this.#end(code, trimmed)
+  }
+
+  get onMessage(): MessageHandler | undefined {
+    return this.#onMessage
+  }
+  set onMessage(handler: MessageHandler | undefined) {
+    this.#onMessage = handler
+    if (handler !== undefined && this.#waiting.length > 0) queueMicrotask(() => this.#drain())
+  }
+
+  get onClose(): CloseHandler | undefined {
+    return this.#onClose
+  }
+  set onClose(handler: CloseHandler | undefined) {
+    this.#onClose = handler
+    if (handler !== undefined && this.#ended !== undefined) queueMicrotask(() => this.#notify())
+  }
+
+  #received(data: unknown): void {
+    if (this.#ended !== undefined || this.#closedAfterFrames !== undefined) return
+    if (typeof data === 'string') {
+      this.close(CLOSE_CODES.PROTOCOL_ERROR, 'text frames are not accepted')
+      return
+    }
+    if (!(data instanceof ArrayBuffer)) {
+      // binaryType is 'arraybuffer', so nothing else should come; a Blob would need an async read
+      this.close(CLOSE_CODES.PROTOCOL_ERROR, 'unexpected message type')
+      return
+    }
+    if (data.byteLength > this.#maxFrameBytes) {
+      this.close(
+        MESSAGE_TOO_BIG,
+        `frame of ${data.byteLength} bytes is over maxFrameBytes ${this.#maxFrameBytes}`,
+      )
+      return
+    }
+    const bytes = new Uint8Array(data)
+    if (this.#onMessage !== undefined && this.#waiting.length === 0) {
+      this.#deliver(this.#onMessage, bytes)
+      return
+    }
+    this.#waiting.push(bytes)
+  }
+
+  #drain(): void {
+    while (this.#ended === undefined) {
+      const handler = this.#onMessage
+      if (handler === undefined) return
+      const bytes = this.#waiting.shift()
+      if (bytes === undefined) break
+      this.#deliver(handler, bytes)
+    }
+    if (this.#closedAfterFrames !== undefined && this.#waiting.length === 0)
+      this.#end(...this.#closedAfterFrames)
+  }
+
+  #deliver(handler: MessageHandler, bytes: Uint8Array): void {
+    try {
+      handler(bytes)
+    } catch (error) {
+      // reported, not swallowed, and the frames after it are still delivered
+      queueMicrotask(() => {
+        throw error
+      })
+    }
+  }
+
+  /** The socket closed (the peer's close, or a dead network): reported once the frames before it are handed over. */
+  #peerClosed(code: number, reason: string): void {
+    if (this.#ended !== undefined || this.#closedAfterFrames !== undefined) return
+    if (this.#waiting.length === 0) this.#end(code, reason)
+    else this.#closedAfterFrames = [code, reason]
+  }
+
+  #end(code: number, reason: string): void {
+    if (this.#ended !== undefined) return
+    this.#ended = [code, reason]
+    this.#waiting.length = 0
+    queueMicrotask(() => this.#notify())
+  }
+
+  #notify(): void {
+    const handler = this.#onClose
+    if (this.#notified || handler === undefined || this.#ended === undefined) return
+    this.#notified = true
+    handler(...this.#ended)
+  }
+}
+
+/** Browsers throw on any close code but 1000 and 3000–4999 from a page; the rest go as 1000. */
+function sendableCode(code: number): number {
+  return Number.isInteger(code) && code >= 3000 && code <= 4999 ? code : CLOSE_CODES.NORMAL
+}
+
+/**
+ * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character.
+ * @internal
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  // a UTF-16 code unit is at most 3 bytes of UTF-8
+  if (text.length * 3 <= maxBytes) return text
+  const bytes = new TextEncoder().encode(text)
+  if (bytes.length <= maxBytes) return text
+  let end = maxBytes
+  // step back over continuation bytes (10xxxxxx) to the start of the character that does not fit
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
+  return new TextDecoder().decode(bytes.subarray(0, end))
+}
+
+/** `host:port` of a URL, for logs: a page cannot see the peer's address. */
+function remoteOf(url: string): string {
+  try {
+    return new URL(url).host || url
+  } catch {
+    return url
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error)
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TroupeError(
+      'BAD_ARGUMENT',
+      `browser transport: ${name} must be a positive integer, got ${value}`,
+    )
+  }
+  return value
+}
