@@ -197,7 +197,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private readonly cluster: Cluster | undefined
   /** Inbound messages wait here until `createNode` has resolved (see {@link createNode}). */
   private early: Array<[SequencedEnvelope, string]> | undefined = []
-  private earlyEvents: Array<[MemberEventName, Member]> | undefined = []
+  private earlyEvents: Array<() => void> | undefined = []
 
   constructor(options: NodeOptions = {}) {
     super()
@@ -227,7 +227,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   connectionStateChanged(state: ConnectionState): void {
-    this.emit('connection', state)
+    this.emitWhenReady(() => this.emit('connection', state))
   }
 
   /** @internal */
@@ -242,7 +242,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     yieldToHost(() => {
       const events = this.earlyEvents ?? []
       this.earlyEvents = undefined
-      for (const [event, member] of events) this.emit(event, member)
+      for (const emit of events) emit()
       const early = this.early ?? []
       this.early = undefined
       for (const [envelope, from] of early) this.receive(envelope, from, true)
@@ -431,9 +431,13 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   memberEvent(event: MemberEventName, member: Member): void {
-    // like inbound messages, events wait until the caller of createNode could subscribe
-    if (this.earlyEvents !== undefined) this.earlyEvents.push([event, member])
-    else this.emit(event, member)
+    this.emitWhenReady(() => this.emit(event, member))
+  }
+
+  /** Like inbound messages, events wait until the caller of createNode has had its turn to subscribe. */
+  private emitWhenReady(emit: () => void): void {
+    if (this.earlyEvents !== undefined) this.earlyEvents.push(emit)
+    else emit()
   }
 
   actorError(event: ActorErrorEvent): void {

@@ -355,13 +355,13 @@ export class Cluster implements LinkHost {
     )
     const welcome = handshake.envelope
     const link = welcome.from === this.host.id ? undefined : this.linkOf(welcome.from)
-    const claimed = link?.peer?.incarnation === welcome.incarnation ? link.receivedSeq : 0
     if (this.closed || link === undefined || (link.isUp && !this.replaces(link, true))) {
       handshake.connection.close(CLOSE_CODES.NORMAL, 'not needed')
       return link
     }
-    if (hello.received !== claimed || hello.peerIncarnation !== (link.peer?.incarnation ?? 0)) {
-      // our hello did not know this peer (a seed URL): say it again with what we really received
+    const knowsThisProcess = link.peer?.incarnation === welcome.incarnation
+    if (knowsThisProcess && (hello.peerIncarnation !== welcome.incarnation || hello.received !== link.receivedSeq)) {
+      // our hello did not say what we have from this very process (we dialed a seed URL): say it again
       handshake.connection.close(CLOSE_CODES.NORMAL, 'redialing with the right state')
       return this.dialUrl(url, welcome.from)
     }
