@@ -79,6 +79,24 @@ describe('client nodes (browser tabs) behind hubs', () => {
     expect([...deadLetters(t1), ...deadLetters(t2)]).toEqual([])
   })
 
+  it('reconnects by itself to a restarted hub (a new incarnation), and what it sent meanwhile arrives', async () => {
+    cluster = memoryCluster()
+    await cluster.start('h1', [], { incarnation: 1 })
+    const t1 = await cluster.start('t1', ['h1'], { role: 'client' })
+    const t2 = await cluster.start('t2', ['h1'], { role: 'client' })
+    await cluster.run(300)
+    const atT2 = recorder(t2)
+    t2.send('nobody@t1', 'so that t1 has received from h1 before it dies')
+    await cluster.run(100)
+    cluster.kill('h1')
+    await cluster.run(2_000)
+    for (const i of range(20)) t1.send('log@t2', i)
+    await cluster.start('h1', [], { incarnation: 2 })
+    await cluster.run(8_000)
+    expect([t1.connectionState, t2.connectionState]).toEqual(['online', 'online'])
+    expect(atT2).toEqual(range(20))
+  })
+
   it('moves messages a hub queued for a client that reconnected elsewhere', async () => {
     cluster = memoryCluster()
     const h1 = await cluster.start('h1')
