@@ -21,7 +21,8 @@ export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from 
 export type { BackoffOptions } from './link/backoff.js'
 export type { OutboxLimits } from './link/outbox.js'
 export type { LinkMetrics, LinkOptions, Refusal } from './link/peerLink.js'
-export { createNode, type Node, type NodeEvents, type NodeMetrics, type NodeOptions } from './node.js'
+export { createNode, type Node, type NodeEvents, type NodeMetrics } from './node.js'
+export type { NodeOptions } from './nodeOptions.js'
 export {
   CLOSE_CODES,
   type Connection,

@@ -7,81 +7,19 @@ import { PendingAsks } from './actor/asks.js'
 import type { BehaviorSource } from './actor/behavior.js'
 import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from './actor/deadLetter.js'
 import type { Letter } from './actor/letter.js'
-import type { SpawnOptions } from './actor/spawnOptions.js'
+import { assertBehavior, assertSpawnOptions, type SpawnOptions } from './actor/spawnOptions.js'
 import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
-import type { Authenticate, Authorize } from './cluster/admission.js'
-import { Cluster, type ClusterSettings, type ConnectionState, type RouteResult } from './cluster/cluster.js'
+import { Cluster, type ConnectionState, type RouteResult } from './cluster/cluster.js'
 import type { Member, MemberEventName } from './cluster/membership.js'
 import { DEFAULTS } from './defaults.js'
 import { TroupeError, type TroupeErrorCode } from './errors.js'
 import { reportUnhandled, yieldToHost } from './host.js'
-import type { BackoffOptions } from './link/backoff.js'
-import type { LinkMetrics, LinkOptions, Refusal } from './link/peerLink.js'
-import type { Transport } from './transport/transport.js'
+import type { LinkMetrics, Refusal } from './link/peerLink.js'
+import { clusterSettings, type NodeOptions } from './nodeOptions.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
 import { FrameCodec } from './wire/codec.js'
-import type { NodeRole, SequencedEnvelope } from './wire/envelope.js'
-
-/** Options of {@link createNode}. */
-export interface NodeOptions {
-  /** This node's id, the part after `@` in its actors' addresses. @default a random nanoid */
-  id?: string
-  /** Injected for tests. @default the real clock */
-  clock?: Clock
-  /** Default `timeoutMs` of `ask`. @default 5_000 */
-  askTimeoutMs?: number
-  /** Messages one actor handles before letting the host's event loop run. @default 1_024 */
-  throughput?: number
-  /** How this node reaches others. Without one the node is standalone. */
-  transport?: Transport
-  /** The URL peers should dial, when it is not the listener's own (behind a proxy). @default the listener's URL */
-  advertiseUrl?: string
-  /** URLs of hubs to join the cluster through. */
-  seeds?: readonly string[]
-  /** `hub` accepts connections and relays; `client` only dials hubs. @default 'hub' if the transport can listen */
-  role?: NodeRole
-  /** Tells this process apart from earlier runs of the same node id. @default Date.now() */
-  incarnation?: number
-  /** Default `ttlMs` of messages to other nodes. @default 10_000 */
-  holdTtlMs?: number
-  /** Heartbeat period of every link. @default 250 */
-  heartbeatMs?: number
-  /** Silence after which a peer is suspect. @default 750 */
-  suspectAfterMs?: number
-  /** Silence after which a peer is down (`member-down`). @default 1_500 */
-  downAfterMs?: number
-  /** @default 5_000 */
-  handshakeTimeoutMs?: number
-  /** How long `close()` waits for peers to acknowledge queued messages. @default 2_000 */
-  closeGraceMs?: number
-  /** Reconnect backoff. @default { initialMs: 100, maxMs: 5_000 } */
-  reconnect?: BackoffOptions
-  /** Per-link queue bounds and batching; see {@link LinkOptions}. */
-  link?: Partial<LinkOptions>
-  /** Messages waiting for a node with no route yet. @default 100_000 */
-  maxHeldMessages?: number
-  /** Largest frame accepted, checked before decoding. @default 1_048_576 */
-  maxFrameBytes?: number
-  /** Randomness for backoff jitter. @default Math.random */
-  random?: () => number
-  /** Sent in the handshake for hubs to authenticate; a function is called at every dial, so it can refresh. */
-  token?: string | (() => string | Promise<string>)
-  /** Heartbeat period while a browser tab is hidden or frozen. @default 5_000 */
-  backgroundHeartbeatMs?: number
-  /**
-   * Hubs: checks every handshake and names who is connecting (see {@link Authenticate}).
-   * @default none: every node that speaks the protocol gets in
-   */
-  authenticate?: Authenticate
-  /**
-   * Hubs: may refuse each message a client sends (see {@link Authorize}); a refused
-   * message is a `rejected` dead letter for its sender. @default none: clients may address any actor
-   */
-  authorize?: Authorize
-  /** Hubs: most client connections at once; past it a client is refused with 4503 (try later). @default 10_000 */
-  maxClients?: number
-}
+import type { SequencedEnvelope } from './wire/envelope.js'
 
 /** The events a node emits, with their listeners' signatures. */
 export interface NodeEvents {
@@ -552,83 +490,6 @@ const replyLetter = (node: string, from: Address, value: unknown): Letter => ({
   askId: 0,
   origin: node,
 })
-
-function clusterSettings(options: NodeOptions): ClusterSettings {
-  const transport = options.transport!
-  const settings: ClusterSettings = {
-    transport,
-    seeds: options.seeds ?? [],
-    advertiseUrl: options.advertiseUrl,
-    role: options.role ?? (transport.listen === undefined ? 'client' : 'hub'),
-    heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
-    suspectAfterMs: options.suspectAfterMs ?? DEFAULTS.suspectAfterMs,
-    downAfterMs: options.downAfterMs ?? DEFAULTS.downAfterMs,
-    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
-    reconnect: { ...DEFAULTS.reconnect, ...options.reconnect },
-    link: { ...DEFAULTS.link, ...options.link },
-    maxHeldMessages: options.maxHeldMessages ?? DEFAULTS.maxHeldMessages,
-    random: options.random ?? Math.random,
-    backgroundHeartbeatMs: options.backgroundHeartbeatMs ?? DEFAULTS.backgroundHeartbeatMs,
-    token: options.token,
-    admission: {
-      authenticate: options.authenticate,
-      authorize: options.authorize,
-      maxClients: options.maxClients ?? DEFAULTS.maxClients,
-    },
-  }
-  assertPositiveInteger('maxClients', settings.admission.maxClients)
-  for (const name of [
-    'heartbeatMs',
-    'suspectAfterMs',
-    'downAfterMs',
-    'handshakeTimeoutMs',
-    'backgroundHeartbeatMs',
-  ] as const) {
-    assertPositiveNumber(name, settings[name])
-  }
-  if (!(settings.suspectAfterMs < settings.downAfterMs)) {
-    throw new TroupeError(
-      'BAD_ARGUMENT',
-      `bad suspectAfterMs ${settings.suspectAfterMs}: must be below downAfterMs ${settings.downAfterMs}`,
-    )
-  }
-  for (const [name, value] of Object.entries(settings.link)) assertPositiveNumber(`link.${name}`, value)
-  assertPositiveNumber('reconnect.initialMs', settings.reconnect.initialMs)
-  assertPositiveNumber('reconnect.maxMs', settings.reconnect.maxMs)
-  assertPositiveInteger('maxHeldMessages', settings.maxHeldMessages)
-  return settings
-}
-
-function assertBehavior(name: string, behavior: unknown): void {
-  if (typeof behavior === 'function') return
-  if (typeof (behavior as { receive?: unknown } | null)?.receive !== 'function') {
-    throw new TroupeError(
-      'BAD_ARGUMENT',
-      `bad behavior for "${name}": expected an object with a receive(message, ctx) method, or a function returning one`,
-    )
-  }
-}
-
-function assertSpawnOptions(options: SpawnOptions | undefined): void {
-  if (options?.mailbox?.capacity !== undefined)
-    assertPositiveInteger('mailbox.capacity', options.mailbox.capacity)
-  const supervision = options?.supervision
-  if (supervision === undefined) return
-  const { strategy, maxRestarts, withinMs } = supervision
-  if (strategy !== undefined && strategy !== 'restart' && strategy !== 'resume' && strategy !== 'stop') {
-    throw new TroupeError(
-      'BAD_ARGUMENT',
-      `bad supervision.strategy ${JSON.stringify(strategy)}: use "restart", "resume" or "stop"`,
-    )
-  }
-  if (maxRestarts !== undefined && !(Number.isInteger(maxRestarts) && maxRestarts >= 0)) {
-    throw new TroupeError(
-      'BAD_ARGUMENT',
-      `bad supervision.maxRestarts ${maxRestarts}: expected an integer >= 0`,
-    )
-  }
-  if (withinMs !== undefined) assertPositiveNumber('supervision.withinMs', withinMs)
-}
 
 /**
  * Starts a node. Without a transport it is standalone: its actors message each

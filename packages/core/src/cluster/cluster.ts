@@ -360,7 +360,10 @@ export class Cluster implements LinkHost {
       return link
     }
     const knowsThisProcess = link.peer?.incarnation === welcome.incarnation
-    if (knowsThisProcess && (hello.peerIncarnation !== welcome.incarnation || hello.received !== link.receivedSeq)) {
+    if (
+      knowsThisProcess &&
+      (hello.peerIncarnation !== welcome.incarnation || hello.received !== link.receivedSeq)
+    ) {
       // our hello did not say what we have from this very process (we dialed a seed URL): say it again
       handshake.connection.close(CLOSE_CODES.NORMAL, 'redialing with the right state')
       return this.dialUrl(url, welcome.from)

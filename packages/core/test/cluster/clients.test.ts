@@ -18,7 +18,7 @@ describe('client nodes (browser tabs) behind hubs', () => {
   it('routes hub → client, client → hub and client → client across two hubs', async () => {
     cluster = memoryCluster()
     const h1 = await cluster.start('h1')
-    const h2 = await cluster.start('h2', ['h1'])
+    await cluster.start('h2', ['h1'])
     const t1 = await cluster.start('t1', ['h1'], { role: 'client' })
     const t2 = await cluster.start('t2', ['h2'], { role: 'client' })
     await cluster.run(500)

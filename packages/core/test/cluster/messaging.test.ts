@@ -173,7 +173,7 @@ describe('flow control', () => {
 describe('relay', () => {
   it('relays between a client and a hub it is not linked to, through its hub', async () => {
     cluster = memoryCluster()
-    const a = await cluster.start('a')
+    await cluster.start('a')
     const b = await cluster.start('b', ['a'])
     const c = await cluster.start('c', ['a'], { role: 'client' })
     await cluster.run(500)
