@@ -1,0 +1,324 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { expect, type NoteInfo, SLOW, sideBySide, type Tab, test } from './support/fixtures.js'
+import { APP_DIR } from './support/paths.js'
+
+async function online(...tabs: Tab[]): Promise<void> {
+  for (const tab of tabs) await expect.poll(() => tab.state(), SLOW).toBe('online')
+}
+
+/** Waits until every tab shows exactly `notes`. */
+async function everywhere(tabs: Tab[], notes: NoteInfo[]): Promise<void> {
+  for (const tab of tabs) await expect.poll(() => tab.notes(), SLOW).toEqual(notes)
+}
+
+/** The notes in the hub's board file, as a tab shows them ([] before the first write). */
+function savedNotes(file: string): NoteInfo[] {
+  if (!existsSync(file)) return []
+  const board = JSON.parse(readFileSync(file, 'utf8')) as { notes: NoteInfo[] }
+  return board.notes
+    .map(({ id, text, x, y }) => ({ id, text, x, y }))
+    .sort((a, b) => a.id.localeCompare(b.id))
+}
+
+const withText = (notes: NoteInfo[], id: string, text: string): NoteInfo[] =>
+  notes.map((note) => (note.id === id ? { ...note, text } : note))
+
+test.describe('the board', () => {
+  test('a note added, edited, moved and deleted in one tab appears in the others', async ({
+    board,
+    browser,
+  }, testInfo) => {
+    const hub = await board.hub()
+    const a = await board.tab({ hub: hub.url })
+    const b = await board.tab({ hub: hub.url })
+    const phone = await board.tab({ hub: hub.url, phone: true })
+    await online(a, b, phone)
+    const all = [a, b, phone]
+
+    const id = await a.addNote('Hello from A', { x: 90, y: 120 })
+    const [added] = await a.notes()
+    expect(added).toMatchObject({ id, text: 'Hello from A' })
+    await everywhere(all, [added as NoteInfo])
+
+    await a.editNote(id, 'Edited in A')
+    await everywhere(all, await a.notes())
+    expect((await b.notes())[0]?.text).toBe('Edited in A')
+
+    await a.moveNote(id, 150, 90)
+    const [moved] = await a.notes()
+    expect(moved?.x).toBeGreaterThan((added?.x ?? 0) + 100)
+    expect(moved?.y).toBeGreaterThan((added?.y ?? 0) + 50)
+    await everywhere(all, [moved as NoteInfo])
+
+    // a finger on a phone-sized tab: touch events, seen by the page as pointer events
+    await phone.touchMoveNote(id, -60, 110)
+    await expect.poll(async () => (await phone.notes())[0]?.y, SLOW).toBeGreaterThan((moved?.y ?? 0) + 50)
+    await everywhere(all, await phone.notes())
+
+    const fromB = await b.addNote('And one from B', { x: 380, y: 380 })
+    await everywhere(all, await b.notes())
+    expect((await a.notes()).map((n) => n.id).sort()).toEqual([id, fromB].sort())
+    await sideBySide(browser, [a, b], testInfo.outputPath('two-tabs-notes.png'))
+
+    await a.deleteNote(id)
+    await everywhere(
+      all,
+      (await b.notes()).filter((n) => n.id !== id),
+    )
+    expect((await phone.notes()).map((n) => n.id)).toEqual([fromB])
+    await sideBySide(browser, [a, phone], testInfo.outputPath('tab-and-phone.png'))
+  })
+
+  test('the cursor of one tab appears in another, with its name, and goes when the tab goes', async ({
+    board,
+    browser,
+  }, testInfo) => {
+    const hub = await board.hub()
+    const a = await board.tab({ hub: hub.url, identity: { name: 'Sunny Otter', color: 'amber' } })
+    const b = await board.tab({ hub: hub.url, identity: { name: 'Brave Heron', color: 'sky' } })
+    await online(a, b)
+    expect([a.name, b.name]).toEqual(['Sunny Otter', 'Brave Heron'])
+    // notes for the picture
+    await a.addNote('Plan the launch: invite the whole team', { x: 150, y: 110 })
+    const fromB = await b.addNote('Cursors go tab to tab, relayed by the hub', { x: 400, y: 230 })
+    await a.addNote('Edits made offline wait in the link and arrive in order', { x: 170, y: 400 })
+    await a.editNote(fromB, 'Cursors go tab to tab, relayed by the hub')
+    await everywhere([a, b], await a.notes())
+
+    const boardOfA = await a.page.getByTestId('board').boundingBox()
+    const boardOfB = await b.page.getByTestId('board').boundingBox()
+    if (boardOfA === null || boardOfB === null) throw new Error('no board on the page')
+    await a.page.mouse.move(boardOfA.x + 300, boardOfA.y + 300)
+    await a.page.mouse.move(boardOfA.x + 470, boardOfA.y + 380, { steps: 8 })
+    const cursorOfA = b.page.locator(`[data-testid="cursor"][data-peer="${a.id}"]`)
+    await expect(cursorOfA).not.toHaveClass(/hidden/, SLOW)
+    await expect(cursorOfA).toHaveAttribute('data-x', '470', SLOW)
+    await expect(cursorOfA).toHaveAttribute('data-y', '380', SLOW)
+    await expect(cursorOfA.locator('.cursor-name')).toHaveText(a.name)
+
+    await b.page.mouse.move(boardOfB.x + 200, boardOfB.y + 200)
+    await b.page.mouse.move(boardOfB.x + 330, boardOfB.y + 600, { steps: 8 })
+    const cursorOfB = a.page.locator(`[data-testid="cursor"][data-peer="${b.id}"]`)
+    await expect(cursorOfB).toHaveAttribute('data-y', '600', SLOW)
+    await expect(cursorOfB).not.toHaveClass(/hidden/)
+    await expect(cursorOfB.locator('.cursor-name')).toHaveText(b.name)
+    // the other tab shows in the top bar too
+    await expect(a.page.locator(`[data-testid="peers"] [data-peer="${b.id}"]`)).toBeVisible()
+
+    const picture = await sideBySide(browser, [a, b], testInfo.outputPath('two-tabs-cursors.png'))
+    await testInfo.attach('two-tabs-cursors', { body: picture, contentType: 'image/png' })
+    await sideBySide(browser, [a, b], join(APP_DIR, 'screenshot.png'))
+
+    // A closes: B drops its cursor (A leaves the cluster, or is found down)
+    await a.context.close()
+    await expect(cursorOfA).toHaveCount(0, SLOW)
+    await expect(b.page.locator(`[data-testid="peers"] [data-peer="${a.id}"]`)).toHaveCount(0)
+  })
+
+  test('the hub is killed and restarted: the tabs reconnect by themselves and the board is intact', async ({
+    board,
+  }) => {
+    const hub = await board.hub()
+    const a = await board.tab({ hub: hub.url })
+    const b = await board.tab({ hub: hub.url })
+    await online(a, b)
+    const first = await a.addNote('Survives a crash', { x: 80, y: 90 })
+    const second = await b.addNote('So does this one', { x: 360, y: 160 })
+    await expect.poll(async () => (await a.notes()).length, SLOW).toBe(2)
+    await a.moveNote(second, 20, 180)
+    await b.editNote(first, 'Survives a crash (edited in B)')
+    await expect
+      .poll(async () => (await a.notes()).find((n) => n.id === first)?.text, SLOW)
+      .toContain('edited in B')
+    const before = await a.notes()
+    await everywhere([b], before)
+    // on disk: what the restarted hub will load
+    await expect.poll(() => savedNotes(hub.boardFile), SLOW).toEqual(before)
+
+    await hub.kill('SIGKILL')
+    await expect.poll(() => a.state(), SLOW).not.toBe('online')
+    await expect.poll(() => b.state(), SLOW).not.toBe('online')
+    // made while the hub is down: shown at once, and waiting in the link
+    await a.editNote(second, 'Edited while the hub was down')
+    const expected = withText(before, second, 'Edited while the hub was down')
+    expect(await a.notes()).toEqual(expected)
+    await expect(a.page.getByTestId('waiting')).not.toHaveAttribute('data-count', '0')
+
+    await hub.restart()
+    await online(a, b)
+    await everywhere([a, b], expected)
+    await expect(a.page.getByTestId('waiting')).toHaveAttribute('data-count', '0', SLOW)
+    const c = await board.tab({ hub: hub.url })
+    await everywhere([c], expected)
+
+    // and live again
+    await b.editNote(first, 'After the restart')
+    await everywhere([a, b, c], withText(expected, first, 'After the restart'))
+    await expect
+      .poll(() => savedNotes(hub.boardFile), SLOW)
+      .toEqual(withText(expected, first, 'After the restart'))
+  })
+
+  test('edits the hub took but had not written when it died are sent again by the tabs', async ({
+    board,
+  }) => {
+    // the hub would write ten minutes after a change: it dies with everything in memory only
+    const hub = await board.hub({ saveDebounceMs: 600_000 })
+    const a = await board.tab({ hub: hub.url })
+    const b = await board.tab({ hub: hub.url })
+    await online(a, b)
+    const fromA = await a.addNote('Not on disk yet', { x: 100, y: 100 })
+    const fromB = await b.addNote('Neither is this', { x: 380, y: 120 })
+    await expect.poll(async () => (await a.notes()).length, SLOW).toBe(2)
+    // A moves and edits B's note: after the crash these may reach the hub before B's add does
+    await a.moveNote(fromB, -40, 250)
+    await a.editNote(fromB, 'Neither is this (moved by A)')
+    await b.editNote(fromA, 'Not on disk yet (edited by B)')
+    await expect.poll(async () => (await a.notes()).find((n) => n.id === fromA)?.text, SLOW).toContain('by B')
+    const expected = await a.notes()
+    await everywhere([b], expected)
+    expect(existsSync(hub.boardFile)).toBe(false)
+
+    await hub.kill('SIGKILL')
+    await hub.restart()
+    await online(a, b)
+    await everywhere([a, b], expected)
+    const c = await board.tab({ hub: hub.url })
+    await everywhere([c], expected)
+  })
+
+  test('a tab whose link is cut keeps editing, and catches up both ways when the link is back', async ({
+    board,
+  }) => {
+    // tab A reaches the hub only through a TCP proxy; the hub tells tabs to redial the proxy
+    const port = await board.freePort()
+    const proxy = await board.proxy(port)
+    const hub = await board.hub({ port, advertiseUrl: proxy.url() })
+    const a = await board.tab({ hub: proxy.url() })
+    const b = await board.tab({ hub: hub.url })
+    await online(a, b)
+    const shared = await b.addNote('Before the cut', { x: 80, y: 80 })
+    await everywhere([a], await b.notes())
+
+    proxy.cut()
+    await expect.poll(() => a.state(), SLOW).toBe('connecting')
+    // A edits while cut off: its own board shows the edits at once
+    const fromA = await a.addNote('Written while cut off', { x: 360, y: 100 })
+    await a.editNote(shared, 'Before the cut (edited by A while cut off)')
+    expect((await a.notes()).map((n) => n.text).sort()).toEqual([
+      'Before the cut (edited by A while cut off)',
+      'Written while cut off',
+    ])
+    await expect(a.page.getByTestId('waiting')).not.toHaveAttribute('data-count', '0')
+    // meanwhile B moves the shared note and adds one
+    await b.moveNote(shared, 40, 260)
+    const fromB = await b.addNote('Added by B during the cut', { x: 120, y: 520 })
+    await expect.poll(async () => (await b.notes()).length).toBe(2)
+    expect((await b.notes()).map((n) => n.id)).not.toContain(fromA)
+
+    proxy.restore()
+    await online(a)
+    const notesOfB = await b.notes()
+    const sharedInB = notesOfB.find((n) => n.id === shared)
+    await expect
+      .poll(async () => (await b.notes()).map((n) => n.id).sort(), SLOW)
+      .toEqual([fromA, fromB, shared].sort())
+    const expected = await b.notes()
+    expect(expected.find((n) => n.id === shared)).toMatchObject({
+      text: 'Before the cut (edited by A while cut off)',
+      x: sharedInB?.x,
+      y: sharedInB?.y,
+    })
+    await everywhere([a], expected)
+    await expect(a.page.getByTestId('waiting')).toHaveAttribute('data-count', '0', SLOW)
+  })
+
+  test('a tab whose browser goes offline keeps editing, and catches up both ways when back online', async ({
+    board,
+  }) => {
+    const hub = await board.hub()
+    const a = await board.tab({ hub: hub.url })
+    const b = await board.tab({ hub: hub.url })
+    await online(a, b)
+    const shared = await a.addNote('Shared note', { x: 100, y: 100 })
+    await everywhere([b], await a.notes())
+
+    await a.context.setOffline(true)
+    await expect.poll(() => a.state(), SLOW).toBe('offline')
+    await expect(a.page.getByTestId('connection')).toHaveText('Offline')
+    const fromA = await a.addNote('Written offline', { x: 380, y: 140 })
+    await a.moveNote(shared, 30, 240)
+    const sharedInA = (await a.notes()).find((n) => n.id === shared)
+    await b.editNote(shared, 'Shared note (edited by B meanwhile)')
+    const fromB = await b.addNote('Added by B meanwhile', { x: 120, y: 560 })
+    expect((await a.notes()).map((n) => n.id)).not.toContain(fromB)
+
+    await a.context.setOffline(false)
+    await online(a)
+    const expected = [
+      { id: fromA, text: 'Written offline' },
+      { id: fromB, text: 'Added by B meanwhile' },
+      { id: shared, text: 'Shared note (edited by B meanwhile)', x: sharedInA?.x, y: sharedInA?.y },
+    ].sort((x, y) => x.id.localeCompare(y.id))
+    for (const tab of [a, b]) {
+      await expect
+        .poll(
+          async () => (await tab.notes()).map((n) => (n.id === shared ? n : { id: n.id, text: n.text })),
+          SLOW,
+        )
+        .toEqual(expected)
+    }
+    await everywhere([a], await b.notes())
+  })
+
+  test('the cluster panel lists every tab as a member, as the tab and as the hub see it', async ({
+    board,
+  }, testInfo) => {
+    const hub = await board.hub()
+    const a = await board.tab({ hub: hub.url, viewport: { width: 1280, height: 800 } })
+    const b = await board.tab({ hub: hub.url })
+    const c = await board.tab({ hub: hub.url, phone: true })
+    await online(a, b, c)
+    await a.openPanel()
+    const tabs = [a, b, c]
+    for (const section of ['panel-self', 'panel-hub']) {
+      const panel = a.page.getByTestId(section)
+      for (const tab of tabs) {
+        await expect(
+          panel.locator(`tr[data-member="${tab.id}"][data-role="client"][data-status="up"]`),
+        ).toBeVisible(SLOW)
+      }
+      await expect(panel.locator('tr[data-member="hub"][data-role="hub"][data-status="up"]')).toBeVisible()
+    }
+    // the hub's links: one to each tab, up
+    for (const tab of tabs) {
+      await expect(a.page.getByTestId('panel-hub').locator(`tr[data-link="${tab.id}"]`)).toHaveAttribute(
+        'data-connected',
+        'true',
+      )
+    }
+    await expect(a.page.getByTestId('panel-self').locator('tr[data-link="hub"]')).toHaveAttribute(
+      'data-connected',
+      'true',
+    )
+    // messages per second come from two readings a second apart
+    await expect(a.page.getByTestId('panel-hub').locator('.stat b').first()).not.toHaveText('–', SLOW)
+
+    // on a phone the panel opens over the board
+    await c.openPanel()
+    for (const tab of tabs) {
+      await expect(c.page.getByTestId('panel-hub').locator(`tr[data-member="${tab.id}"]`)).toBeVisible(SLOW)
+    }
+    await c.page.screenshot({ path: testInfo.outputPath('phone-panel.png') })
+    await a.page.screenshot({ path: testInfo.outputPath('desktop-panel.png') })
+
+    // a tab that closes is no longer up
+    await b.context.close()
+    await expect(a.page.getByTestId('panel-hub').locator(`tr[data-member="${b.id}"]`)).not.toHaveAttribute(
+      'data-status',
+      'up',
+      SLOW,
+    )
+  })
+})

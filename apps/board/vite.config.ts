@@ -1,0 +1,53 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type UserConfig } from 'vite'
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+const packageSource = (path: string) => here(`../../packages/${path}`)
+
+/**
+ * Two builds from one config:
+ * - the web app (default mode): `dist/web`, with `@troupe/browser` and `@troupe/core` taken from
+ *   their sources, so the page needs no package build;
+ * - the hub (`--mode hub`): `dist/hub/main.js` and `dist/hub/staticServer.js` for Node, which
+ *   import the built `@troupe/node` at run time (`npm run build` at the root builds it).
+ */
+export default defineConfig(({ mode }): UserConfig => {
+  if (mode === 'hub') {
+    return {
+      root: here('.'),
+      publicDir: false,
+      logLevel: 'warn',
+      build: {
+        ssr: true,
+        outDir: here('dist/hub'),
+        emptyOutDir: true,
+        target: 'node20',
+        minify: false,
+        sourcemap: true,
+        rolldownOptions: {
+          input: { main: here('hub/main.ts'), staticServer: here('hub/staticServer.ts') },
+          external: [/^@troupe\//, /^node:/],
+          output: { entryFileNames: '[name].js', format: 'es' },
+        },
+      },
+    }
+  }
+  return {
+    root: here('.'),
+    base: './',
+    resolve: {
+      alias: [
+        { find: /^@troupe\/core\/internal$/, replacement: packageSource('core/src/internal.ts') },
+        { find: /^@troupe\/core$/, replacement: packageSource('core/src/index.ts') },
+        { find: /^@troupe\/browser$/, replacement: packageSource('browser/src/index.ts') },
+      ],
+    },
+    server: { host: '127.0.0.1', port: 5173 },
+    build: {
+      outDir: here('dist/web'),
+      emptyOutDir: true,
+      target: 'es2022',
+      sourcemap: true,
+    },
+  }
+})
