@@ -108,7 +108,7 @@ test.describe('the board', () => {
 
     const picture = await sideBySide(browser, [a, b], testInfo.outputPath('two-tabs-cursors.png'))
     await testInfo.attach('two-tabs-cursors', { body: picture, contentType: 'image/png' })
-    await sideBySide(browser, [a, b], join(APP_DIR, 'screenshot.png'))
+    await sideBySide(browser, [a, b], join(APP_DIR, 'test-results', 'side-by-side.png'))
 
     // A closes: B drops its cursor (A leaves the cluster, or is found down)
     await a.context.close()
