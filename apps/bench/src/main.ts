@@ -7,6 +7,7 @@ import { benchLocal } from './local.js'
 
 const suites: Record<string, () => Promise<void>> = { local: benchLocal, cluster: benchCluster }
 const chosen = process.argv.slice(2)
+if (chosen.includes('soak')) suites.soak = (await import('./soak.js')).benchSoak // only when named: it runs for minutes
 for (const name of chosen.length > 0 ? chosen : Object.keys(suites)) {
   const suite = suites[name]
   if (suite === undefined)

@@ -77,8 +77,9 @@ export async function admit(
     if (typeof answer !== 'string') return { close: [CLOSE_CODES.UNAUTHORIZED, 'authentication refused'] }
     principal = answer
   }
+  // a link this hub dialed itself has no principal yet: the peer's first accepted connection sets it
   const holder = existing?.principal
-  if (existing?.peer !== undefined && holder !== principal && !existing.left) {
+  if (holder !== undefined && holder !== principal && !existing?.left) {
     return { close: [CLOSE_CODES.ID_IN_USE, `node id "${hello.from}" belongs to another principal`] }
   }
   return { principal }

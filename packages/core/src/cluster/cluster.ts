@@ -265,6 +265,8 @@ export class Cluster implements LinkHost {
       this.observeLink(link)
       return
     }
+    // membership is the hubs' business: what a client says of the cluster is not believed
+    if (link.peer?.role === 'client' && this.settings.role === 'hub') return
     for (const record of envelope.members) {
       this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true)
     }
@@ -382,8 +384,8 @@ export class Cluster implements LinkHost {
     if (this.connector !== undefined && peer.role === 'hub') this.moveToHub(link)
     this.observeLink(link)
     this.updateState()
-    // a new link first learns everything this node knows
-    link.sendControl({ type: 'gossip', members: this.membership.list() })
+    // a new link first learns everything this node knows (a client has nothing to teach)
+    if (this.settings.role === 'hub') link.sendControl({ type: 'gossip', members: this.membership.list() })
     this.releaseHeld()
     this.connectHubs()
   }
@@ -399,9 +401,14 @@ export class Cluster implements LinkHost {
   }
 
   private async dialSeeds(): Promise<void> {
-    if (this.settings.seeds.length === 0 || this.seedDialing) return
+    // a seed that is a peer already linked or being redialed needs no second dial crossing the first
+    const seeds = this.settings.seeds.filter((url) => {
+      const id = this.idOfUrl(url)
+      return id === undefined || (!this.dialing.has(id) && !this.links.get(id)?.isUp)
+    })
+    if (seeds.length === 0 || this.seedDialing) return
     this.seedDialing = true
-    const results = await Promise.allSettled(this.settings.seeds.map((url) => this.dialUrl(url, undefined)))
+    const results = await Promise.allSettled(seeds.map((url) => this.dialUrl(url, undefined)))
     this.seedDialing = false
     if (results.some((r) => r.status === 'fulfilled')) this.seedBackoff.reset()
   }

@@ -33,6 +33,8 @@ export class Outbox {
   private totalBytes = 0
   /** The sequence number the next pushed envelope gets. */
   nextSeq = 1
+  /** The highest sequence number the peer has acknowledged (on this numbering). */
+  ackedThrough = 0
 
   constructor(readonly limits: OutboxLimits) {}
 
@@ -89,6 +91,7 @@ export class Outbox {
 
   /** Drops every entry up to and including `seq` (a cumulative ack); returns how many. */
   ack(seq: number): number {
+    if (seq > this.ackedThrough) this.ackedThrough = seq
     let removed = 0
     while (this.head < this.entries.length && this.entries[this.head]!.envelope.seq <= seq) {
       this.totalBytes -= this.entries[this.head]!.bytes.byteLength
@@ -122,6 +125,7 @@ export class Outbox {
       this.totalBytes += entry.bytes.byteLength
     }
     this.nextSeq = seq
+    if (this.ackedThrough >= firstSeq) this.ackedThrough = firstSeq - 1
   }
 
   /** The first entry's number, if any. */

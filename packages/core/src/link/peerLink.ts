@@ -165,10 +165,13 @@ export class PeerLink {
     this.left = false
     this.counters.resent += this.outbox.rewind()
     if (peer.peerIncarnation === this.host.selfIncarnation) {
-      // the peer tells what it has: drop that, number the rest from there (closing gaps left by expiries)
-      this.counters.acked += this.outbox.ack(peer.received)
-      this.renumberFrom(peer.received + 1)
+      // the peer tells what it has: drop that, number the rest from there (closing gaps left by expiries).
+      // Never below what it has acknowledged: a hello can be older than the peer's last ack (two dials crossing).
+      const has = Math.max(peer.received, sameProcess ? this.outbox.ackedThrough : 0)
+      this.counters.acked += this.outbox.ack(has)
+      this.renumberFrom(has + 1)
     } else if (!sameProcess) {
+      this.outbox.ackedThrough = 0
       this.renumberFrom(1) // at-least-once: a restarted peer gets again what its last run did not acknowledge
     }
     // else: a process that knows us dialed without saying what it has (a seed URL); it redials saying it

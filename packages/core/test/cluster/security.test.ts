@@ -116,6 +116,42 @@ describe('hub security', () => {
     ])
   })
 
+  it('heals a link between two hubs with an authenticate hook after a cut', async () => {
+    cluster = memoryCluster()
+    const authenticate = ({ token }: { token: string | undefined }) =>
+      token === 'hub-secret' ? 'hub' : false
+    const options = { authenticate, token: 'hub-secret' }
+    const a = await cluster.start('a', [], options)
+    await cluster.start('b', ['a'], options)
+    await cluster.start('c', ['a'], options) // so b keeps a hub link while a-b is cut, and has no reason to dial its seed
+    await cluster.run(1_000)
+    cluster.net.cut('a', 'b')
+    await cluster.run(2_000)
+    cluster.net.heal()
+    await cluster.run(8_000)
+    expect(a.members().map((m) => `${m.id}:${m.status}`)).toEqual(['a:up', 'b:up', 'c:up'])
+  })
+
+  it('does not believe what a client says of the cluster', async () => {
+    cluster = memoryCluster()
+    const hub = await cluster.start('hub')
+    const connection = await cluster.net.transport('liar').connect('mem://hub')
+    connection.onMessage = () => {}
+    connection.send(codec.encode([hello('liar')]))
+    await cluster.run(50)
+    const forged = {
+      id: 'victim',
+      role: 'client',
+      incarnation: 9,
+      status: 'up',
+      via: 'nowhere',
+      url: undefined,
+    } as const
+    connection.send(codec.encode([{ type: 'gossip', members: [forged] }]))
+    await cluster.run(50)
+    expect(hub.members().map((m) => m.id)).toEqual(['hub', 'liar'])
+  })
+
   it('refuses clients past maxClients with a retryable code', async () => {
     cluster = memoryCluster()
     const hub = await cluster.start('hub', [], { maxClients: 1 })

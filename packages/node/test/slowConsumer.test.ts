@@ -1,0 +1,174 @@
+/**
+ * A peer that completes its handshake and then stops reading its socket,
+ * while the hub keeps sending to an actor on it: the hub's queue for that
+ * link stops at its bound, the rest is reported as `queue-full` dead letters,
+ * the hub's memory stays flat, and its other links keep working.
+ */
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import type { Envelope } from '@troupe/core'
+import { createNode } from '@troupe/node'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type NodeProcess, startNode } from './support/processes.js'
+import { codecLike, hello, openRawPeer } from './support/rawPeer.js'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+const cleanups: Array<() => unknown> = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+/** The hub's per-link bounds, small so that a slow peer hits them quickly. */
+const LINK = {
+  maxMessages: 2_000,
+  maxBytes: 1024 * 1024,
+  highWaterMessages: 1_000,
+  highWaterBytes: 512 * 1024,
+  windowMessages: 256,
+}
+/** Messages the hub sends to the slow peer: 50 times its queue bound, about 100 MB of payload. */
+const SENDS = 100_000
+const PAYLOAD = 'x'.repeat(1_000)
+const MEMORY_BOUND_BYTES = 30 * 1024 * 1024
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+function heapUsed(): number {
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
+    await sleep(50)
+  }
+}
+
+describe('a peer that stops reading', () => {
+  it('costs the hub its link bound, then queue-full dead letters; the hub stays flat and its other links keep working', async () => {
+    const hub = await createNode({ id: 'hub', listen: { host: '127.0.0.1', port: 0 }, link: LINK })
+    cleanups.push(() => hub.close())
+    const atHub: number[] = []
+    hub.spawn('log', { receive: (msg: { seq: number }) => void atHub.push(msg.seq) })
+    const deadLetters: Record<string, number> = {}
+    let queueFullForSlow = 0
+    hub.on('deadletter', (d) => {
+      deadLetters[d.reason] = (deadLetters[d.reason] ?? 0) + 1
+      if (d.to === 'sink@slow' && d.reason === 'queue-full') queueFullForSlow++
+    })
+
+    // a well-behaved client in its own process, streaming to the hub and receiving from it
+    const good: NodeProcess = await startNode('good', { seeds: [hub.url] })
+    cleanups.push(() => good.kill())
+    await until(() => hub.members().some((m) => m.id === 'good' && m.status === 'up'), 10_000, 'good joins')
+
+    // the slow peer: a raw client that completes the handshake, then stops reading its socket. It keeps
+    // sending heartbeats, so the hub sees a live peer that simply does not read (and never acknowledges)
+    const codec = codecLike(1024 * 1024)
+    const slow = openRawPeer(hub.url!, codec)
+    cleanups.push(() => slow.terminate())
+    await slow.opened
+    slow.send(codec.encode([hello('slow')]))
+    expect(await slow.waitForEnvelope((e) => e.type === 'welcome', 5_000)).toBeDefined()
+    slow.pauseReading()
+    const heartbeat = setInterval(
+      () => slow.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false }])),
+      100,
+    )
+    cleanups.push(() => clearInterval(heartbeat))
+
+    await good.request({ cmd: 'streamStart', targets: ['log@hub'], perTick: 10, tickMs: 10, ttlMs: 60_000 })
+    let toGood = 0
+    let stopToGood = false
+    const streamToGood = (async () => {
+      while (!stopToGood) {
+        for (let i = 0; i < 10; i++)
+          if (!hub.send('log@good', { from: 'hub', seq: toGood++ })) await hub.drain('good')
+        await sleep(10)
+      }
+    })()
+
+    const heapBefore = heapUsed()
+    let refusedBySend = 0
+    for (let seq = 0; seq < SENDS; seq++) {
+      // a producer that ignores backpressure: only the hard bound stands between it and the hub's memory
+      if (!hub.send('sink@slow', { seq, payload: PAYLOAD })) refusedBySend++
+      if (seq % 1_000 === 999) await new Promise((resolve) => setImmediate(resolve))
+    }
+    // the other links work while the slow one is saturated: an ask goes there and back
+    expect(await hub.ask('echo@good', 'still there?', { timeoutMs: 5_000 })).toBe('still there?')
+    await sleep(1_500) // heartbeats, retransmit timers and acks of the good link run meanwhile
+    const heapAfter = heapUsed()
+    const slowLink = hub.metrics().peers.slow!
+
+    // every send was either queued on the slow link or refused as queue-full: nothing else, nothing silent
+    expect(slowLink.connected).toBe(true)
+    expect(slowLink.queued).toBeLessThanOrEqual(LINK.maxMessages)
+    expect(slowLink.queuedBytes).toBeLessThanOrEqual(LINK.maxBytes)
+    expect(queueFullForSlow).toBeGreaterThan(0)
+    expect(slowLink.queued + queueFullForSlow).toBe(SENDS)
+    expect(refusedBySend).toBeGreaterThanOrEqual(queueFullForSlow)
+    expect(heapAfter - heapBefore).toBeLessThan(MEMORY_BOUND_BYTES)
+
+    // the good client's traffic both ways: complete and in order
+    stopToGood = true
+    await streamToGood
+    const { sent } = await good.request<{ sent: Record<string, number> }>({ cmd: 'streamStop' })
+    const fromGood = sent['log@hub']!
+    const receivedAtGood = async () =>
+      (await good.request<{ received: Record<string, number[]> }>({ cmd: 'received' })).received.hub ?? []
+    await until(
+      async () => atHub.length >= fromGood && (await receivedAtGood()).length >= toGood,
+      20_000,
+      'good traffic',
+    )
+    expect(atHub).toEqual(range(fromGood))
+    expect(await receivedAtGood()).toEqual(range(toGood))
+    expect(good.events.filter((e) => e.event === 'deadletter')).toEqual([])
+
+    // the slow peer reads again and acknowledges: it gets exactly what was queued (the first sends), in order
+    const queued = slowLink.queued
+    const seen: number[] = []
+    let highest = 0
+    slow.socket.on('message', (data: Buffer) => {
+      let envelopes: Envelope[]
+      try {
+        envelopes = codec.decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+      } catch {
+        return
+      }
+      for (const e of envelopes) {
+        // a link's receiving side: in order, duplicates (re-sent after the retransmit timeout) dropped
+        if (e.type !== 'message' || e.seq !== highest + 1) continue
+        highest = e.seq
+        seen.push((e.body as { seq: number }).seq)
+      }
+      slow.send(codec.encode([{ type: 'ack', seq: highest }]))
+    })
+    slow.resumeReading()
+    await until(() => hub.metrics().peers.slow!.queued === 0, 20_000, 'the slow link drains')
+    expect(seen).toEqual(range(queued))
+
+    console.log(
+      [
+        `slow consumer: ${SENDS} sends of ~1 KB to it; link bound ${LINK.maxMessages} messages / ${mb(LINK.maxBytes)}`,
+        `  queued on its link: ${queued} (${mb(slowLink.queuedBytes)}), sent ${slowLink.sent} (window ${LINK.windowMessages}), re-sent ${slowLink.resent}`,
+        `  queue-full dead letters for it: ${queueFullForSlow}; send() returned false ${refusedBySend} times; hub dead letters ${JSON.stringify(deadLetters)}`,
+        `  hub heap after GC: ${mb(heapBefore)} before, ${mb(heapAfter)} with the link saturated (${heapAfter >= heapBefore ? '+' : ''}${mb(heapAfter - heapBefore)}); rss ${mb(process.memoryUsage().rss)}`,
+        `  meanwhile the good client: ${fromGood} messages to the hub, ${toGood} from it, complete and in order; an ask answered`,
+        `  once it reads again: it got the ${seen.length} queued messages in order and the link drained`,
+      ].join('\n'),
+    )
+  }, 60_000)
+})
