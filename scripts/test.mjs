@@ -41,7 +41,13 @@ const readJson = (path) => {
 // unit and integration tests
 const vitestReport = '.cache/vitest.json'
 rmSync(vitestReport, { force: true })
-const vitest = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`])
+const vitest = run('npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${vitestReport}`,
+])
 const vitestJson = readJson(vitestReport)
 totals.passed += vitestJson?.numPassedTests ?? 0
 totals.failed += vitestJson === undefined ? 1 : vitestJson.numTotalTests - vitestJson.numPassedTests
