@@ -152,7 +152,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.holdTtlMs = options.holdTtlMs ?? DEFAULTS.holdTtlMs
     assertPositiveNumber('holdTtlMs', this.holdTtlMs)
     this.closeGraceMs = options.closeGraceMs ?? DEFAULTS.closeGraceMs
-    this.codec = new FrameCodec({ maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes })
+    this.codec = new FrameCodec({
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
+      maxEnvelopesPerFrame: options.maxEnvelopesPerFrame ?? DEFAULTS.maxEnvelopesPerFrame,
+    })
     this.cluster = options.transport === undefined ? undefined : new Cluster(this, clusterSettings(options))
   }
 

@@ -49,6 +49,8 @@ export interface NodeOptions {
   maxHeldMessages?: number
   /** Largest frame accepted, checked before decoding. @default 1_048_576 */
   maxFrameBytes?: number
+  /** Most envelopes accepted in one frame. @default 10_000 */
+  maxEnvelopesPerFrame?: number
   /** Randomness for backoff jitter. @default Math.random */
   random?: () => number
   /** Sent in the handshake for hubs to authenticate; a function is called at every dial, so it can refresh. */
