@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type Socket } from 'node:net'
 import { CLOSE_CODES, type Connection, isTroupeError } from '@troupe/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type WebSocket as ServerSocket, WebSocketServer } from 'ws'
-import { createBrowserTransport, truncateUtf8, type WebSocketConstructor } from './wsTransport.js'
+import { createBrowserTransport, type WebSocketConstructor } from './wsTransport.js'
 
 // The transport runs on whatever WebSocket it is given. In Node, isomorphic-ws (the default) is `ws`; Node's own
 // WHATWG WebSocket (undici, global from Node 22, or 20 with --experimental-websocket) is closer to a browser's
@@ -306,15 +306,5 @@ describe('createBrowserTransport options', () => {
       vi.doUnmock('isomorphic-ws')
       vi.resetModules()
     }
-  })
-})
-
-describe('truncateUtf8', () => {
-  it('keeps short text, and never splits a character', () => {
-    expect(truncateUtf8('bye', 123)).toBe('bye')
-    expect(truncateUtf8('a'.repeat(200), 123)).toBe('a'.repeat(123))
-    expect(truncateUtf8('ab€', 4)).toBe('ab') // € is 3 bytes
-    expect(truncateUtf8('a😀b', 4)).toBe('a') // 😀 is 4 bytes
-    expect(truncateUtf8('😀😀', 8)).toBe('😀😀')
   })
 })

@@ -1,6 +1,6 @@
 import type { Connection, Transport } from '@troupe/core'
 import { CLOSE_CODES, TroupeError } from '@troupe/core'
-import { DEFAULTS } from '@troupe/core/internal'
+import { closeReason, DEFAULTS } from '@troupe/core/internal'
 import IsomorphicWebSocket from 'isomorphic-ws'
 
 /** A WebSocket constructor that behaves like the browser's (the WHATWG API). */
@@ -29,8 +29,6 @@ export const BROWSER_WS_DEFAULTS = {
   handshakeTimeoutMs: 10_000,
 } as const
 
-/** The WebSocket protocol's limit on a close reason (RFC 6455 §5.5: 125-byte control payload minus the code). */
-const MAX_REASON_BYTES = 123
 /** "Message too big" (RFC 6455 §7.4.1). */
 const MESSAGE_TOO_BIG = 1009
 /** `WebSocket.OPEN`, which ws only has on the class. */
@@ -186,7 +184,7 @@ class BrowserWsConnection implements Connection {
       this.#end(...this.#closedAfterFrames)
       return
     }
-    const trimmed = truncateUtf8(reason, MAX_REASON_BYTES)
+    const trimmed = closeReason(reason)
     this.#socket.close(sendableCode(code), trimmed)
     // onClose reports this side's decision now; the closing handshake finishes in the background,
     // bounded by the browser, so a dead peer cannot delay the owner
@@ -283,21 +281,6 @@ class BrowserWsConnection implements Connection {
 /** Browsers throw on any close code but 1000 and 3000–4999 from a page; the rest go as 1000. */
 function sendableCode(code: number): number {
   return Number.isInteger(code) && code >= 3000 && code <= 4999 ? code : CLOSE_CODES.NORMAL
-}
-
-/**
- * Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character.
- * @internal
- */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  // a UTF-16 code unit is at most 3 bytes of UTF-8
-  if (text.length * 3 <= maxBytes) return text
-  const bytes = new TextEncoder().encode(text)
-  if (bytes.length <= maxBytes) return text
-  let end = maxBytes
-  // step back over continuation bytes (10xxxxxx) to the start of the character that does not fit
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
-  return new TextDecoder().decode(bytes.subarray(0, end))
 }
 
 /** `host:port` of a URL, for logs: a page cannot see the peer's address. */

@@ -1,9 +1,8 @@
 import type { Connection } from '@troupe/core'
 import { CLOSE_CODES } from '@troupe/core'
+import { closeReason } from '@troupe/core/internal'
 import type { RawData, WebSocket } from 'ws'
 
-/** The WebSocket protocol's limit on a close reason (RFC 6455 §5.5: 125-byte control payload minus the code). */
-const MAX_REASON_BYTES = 123
 /** Close codes ws sends when its parser rejects a frame, keyed by the error's `code`; anything else is 1002. */
 const PARSER_CLOSE_CODES: Readonly<Record<string, number>> = {
   WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009,
@@ -76,7 +75,7 @@ class WsConnection implements Connection {
 
   close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
     if (this.#ended !== undefined) return
-    const trimmed = truncateUtf8(reason, MAX_REASON_BYTES)
+    const trimmed = closeReason(reason)
     // throws on a code WebSocket forbids (1005, 1006, < 1000...) before any state changes
     this.#socket.close(code, trimmed)
     // onClose reports this side's decision now; the closing handshake finishes in the background,
@@ -165,12 +164,3 @@ class WsConnection implements Connection {
 }
 
 /** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
-function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text
-  let end = Math.min(text.length, maxBytes)
-  while (Buffer.byteLength(text.slice(0, end)) > maxBytes) end--
-  // do not leave half of a surrogate pair
-  const last = text.charCodeAt(end - 1)
-  if (last >= 0xd800 && last <= 0xdbff) end--
-  return text.slice(0, end)
-}

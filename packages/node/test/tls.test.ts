@@ -1,14 +1,7 @@
-/**
- * Nodes over `wss://` with a self-signed certificate made at test time: a node
- * that trusts it (`ca`) joins and asks across; one that does not never gets in.
- */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createConnection, createServer, type Server } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createNode, createWsTransport, type Node } from '@troupe/node'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { selfSignedCertificate } from './support/selfSigned.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {
@@ -16,32 +9,12 @@ afterEach(async () => {
 })
 
 let key = ''
+
 let cert = ''
+
 beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), 'troupe-tls-'))
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        'k.pem',
-        '-out',
-        'c.pem',
-        '-days',
-        '1',
-      ].concat(['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']),
-      { cwd: dir, stdio: 'ignore' },
-    )
-    key = readFileSync(join(dir, 'k.pem'), 'utf8')
-    cert = readFileSync(join(dir, 'c.pem'), 'utf8')
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
+
+  ;({ key, cert } = selfSignedCertificate())
 })
 
 async function node(options: Parameters<typeof createNode>[0]): Promise<Node> {

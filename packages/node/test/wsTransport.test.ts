@@ -1,13 +1,10 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Connection, ConnectionInfo, Listener } from '@troupe/core'
 import { CLOSE_CODES } from '@troupe/core'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { createWsTransport, type WsTransportOptions } from '../src/wsTransport.js'
+import { selfSignedCertificate } from './support/selfSigned.js'
 import { createTcpProxy, type TcpProxy } from './support/tcpProxy.js'
 
 const cleanups: Array<() => unknown> = []
@@ -236,30 +233,7 @@ describe('createWsTransport over TLS', () => {
   let key = ''
   let cert = ''
   beforeAll(() => {
-    const dir = mkdtempSync(join(tmpdir(), 'troupe-tls-'))
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          'k.pem',
-          '-out',
-          'c.pem',
-          '-days',
-          '1',
-        ].concat(['-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']),
-        { cwd: dir, stdio: 'ignore' },
-      )
-      key = readFileSync(join(dir, 'k.pem'), 'utf8')
-      cert = readFileSync(join(dir, 'c.pem'), 'utf8')
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+    ;({ key, cert } = selfSignedCertificate())
   })
 
   it('echoes over wss:// when the dialer trusts the certificate', async () => {
