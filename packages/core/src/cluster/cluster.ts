@@ -2,7 +2,7 @@ import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { Clock, TimerHandle } from '../clock.js'
 import { queueMicrotask } from '../host.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
-import { awaitHello, dial, HandshakeClosedError, type Handshaken } from '../link/handshake.js'
+import { awaitHello, dial, type Handshaken } from '../link/handshake.js'
 import type { OutboxEntry } from '../link/outbox.js'
 import {
   type LinkHost,
@@ -15,7 +15,6 @@ import {
   CLOSE_CODES,
   type Connection,
   type ConnectionInfo,
-  FINAL_CLOSE_CODES,
   type Listener,
   type Transport,
 } from '../transport/transport.js'
@@ -34,6 +33,7 @@ import type {
 import { type AdmissionSettings, admit, checkFromClient } from './admission.js'
 import { ClientConnector } from './clientConnector.js'
 import { HoldQueue } from './holdQueue.js'
+import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
 
 /** Resolved cluster settings (defaults applied by the node). @internal */
@@ -89,9 +89,8 @@ export class Cluster implements LinkHost {
   readonly hold: HoldQueue
   url: string | undefined
   private listener: Listener | undefined
-  private readonly dialing = new Set<string>()
-  private seedDialing = false
-  private readonly seedBackoff: Backoff
+  /** A hub's dialing of the other hubs; clients have a connector instead. */
+  private readonly mesh: HubMesh | undefined
   private timer: TimerHandle | undefined
   private closed = false
   private changed: MemberRecord[] = []
@@ -123,7 +122,20 @@ export class Cluster implements LinkHost {
       (member) => this.gossipChange(member),
     )
     this.hold = new HoldQueue(settings.maxHeldMessages)
-    this.seedBackoff = this.makeBackoff()
+    if (settings.role === 'hub') {
+      this.mesh = new HubMesh({
+        selfId: host.id,
+        clock: host.clock,
+        seeds: settings.seeds,
+        isClosed: () => this.closed,
+        links: this.links,
+        linkOf: (id) => this.linkOf(id),
+        idOfUrl: (url) => this.idOfUrl(url),
+        members: () => this.membership.others(),
+        dial: (url, expected) => this.dialUrl(url, expected),
+        makeBackoff: () => this.makeBackoff(),
+      })
+    }
     if (settings.role === 'client') {
       this.connector = new ClientConnector(
         {
@@ -172,7 +184,7 @@ export class Cluster implements LinkHost {
     }
     this.scheduleTick()
     if (this.connector !== undefined) await this.connector.ensure()
-    else await this.dialSeeds()
+    else await this.mesh?.dialSeeds()
     this.updateState()
   }
 
@@ -270,7 +282,7 @@ export class Cluster implements LinkHost {
     for (const record of envelope.members) {
       this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true)
     }
-    this.connectHubs()
+    this.mesh?.connectHubs()
     this.releaseHeld()
   }
 
@@ -278,7 +290,7 @@ export class Cluster implements LinkHost {
     this.observeLink(link)
     this.updateState()
     if (this.connector !== undefined) void this.connector.ensure()
-    else this.redial(link)
+    else this.mesh?.redial(link)
   }
 
   expired(entry: OutboxEntry): void {
@@ -387,7 +399,7 @@ export class Cluster implements LinkHost {
     // a new link first learns everything this node knows (a client has nothing to teach)
     if (this.settings.role === 'hub') link.sendControl({ type: 'gossip', members: this.membership.list() })
     this.releaseHeld()
-    this.connectHubs()
+    this.mesh?.connectHubs()
   }
 
   /**
@@ -398,76 +410,6 @@ export class Cluster implements LinkHost {
     if (link.dialed === newDialedByUs) return true
     const smallerIsUs = this.host.id < link.peerId
     return newDialedByUs === smallerIsUs
-  }
-
-  private async dialSeeds(): Promise<void> {
-    // a seed that is a peer already linked or being redialed needs no second dial crossing the first
-    const seeds = this.settings.seeds.filter((url) => {
-      const id = this.idOfUrl(url)
-      return id === undefined || (!this.dialing.has(id) && !this.links.get(id)?.isUp)
-    })
-    if (seeds.length === 0 || this.seedDialing) return
-    this.seedDialing = true
-    const results = await Promise.allSettled(seeds.map((url) => this.dialUrl(url, undefined)))
-    this.seedDialing = false
-    if (results.some((r) => r.status === 'fulfilled')) this.seedBackoff.reset()
-  }
-
-  /** Keeps redialing a peer this node is responsible for dialing, with backoff, until it is back or gone. */
-  private redial(link: PeerLink): void {
-    const url = link.peer?.url
-    if (this.closed || url === undefined || link.left || this.dialing.has(link.peerId)) return
-    if (!this.shouldDial(link.peerId, link.peer?.role)) return
-    this.dialing.add(link.peerId)
-    const backoff = this.makeBackoff()
-    const attempt = async (): Promise<void> => {
-      if (this.closed || link.isUp || link.left) {
-        this.dialing.delete(link.peerId)
-        return
-      }
-      try {
-        await this.dialUrl(link.peer?.url ?? url, link.peerId)
-      } catch (error) {
-        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.code)) {
-          this.dialing.delete(link.peerId) // refused for good: dialing again will not change that
-          return
-        }
-        // unreachable or timed out: wait and try again below
-      }
-      if (this.closed || link.isUp) {
-        this.dialing.delete(link.peerId)
-        return
-      }
-      this.clock.setTimeout(() => void attempt(), backoff.next())
-    }
-    this.clock.setTimeout(() => void attempt(), backoff.next())
-  }
-
-  /** Hubs form a full mesh: of each pair the smaller id dials. Clients dial their hubs. */
-  private shouldDial(peer: string, role: NodeRole | undefined): boolean {
-    if (role !== 'hub') return false
-    return this.settings.role === 'client' || this.host.id < peer
-  }
-
-  /** A hub links to every hub it learns of; a client stays with the hub it joined through. */
-  private connectHubs(): void {
-    if (this.closed || this.settings.role === 'client') return
-    for (const member of this.membership.others()) {
-      if (member.role !== 'hub' || member.url === undefined || member.status === 'left') continue
-      const link = this.links.get(member.id)
-      if (link?.isUp || this.dialing.has(member.id) || !this.shouldDial(member.id, 'hub')) continue
-      const target = link ?? this.linkOf(member.id)
-      if (target.peer === undefined) {
-        // first contact: dial once now; the link redials by itself after that
-        this.dialing.add(member.id)
-        this.dialUrl(member.url, member.id)
-          .catch(() => undefined)
-          .finally(() => {
-            this.dialing.delete(member.id)
-            if (!target.isUp && target.peer !== undefined) this.redial(target)
-          })
-      } else this.redial(target)
-    }
   }
 
   // ---- membership, failure detection, gossip ----
@@ -517,7 +459,7 @@ export class Cluster implements LinkHost {
     for (const link of this.links.values()) {
       if (link.isUp && now - link.lastHeard >= this.settings.downAfterMs) {
         link.detach(CLOSE_CODES.GOING_AWAY, 'peer stopped answering')
-        this.redial(link)
+        this.mesh?.redial(link)
       }
       link.tick(now)
       link.expire(now)
@@ -531,7 +473,8 @@ export class Cluster implements LinkHost {
         if (link.peer?.role === 'hub') link.sendControl({ type: 'gossip', members })
     }
     if (this.connector !== undefined) void this.connector.ensure()
-    else if (!this.hasHubLink() && !this.seedDialing && this.ticks % 4 === 0) void this.dialSeeds()
+    else if (!this.hasHubLink() && !this.mesh?.dialingSeeds && this.ticks % 4 === 0)
+      void this.mesh?.dialSeeds()
     this.scheduleTick()
   }
 

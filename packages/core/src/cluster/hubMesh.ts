@@ -1,0 +1,109 @@
+import type { Clock } from '../clock.js'
+import type { Backoff } from '../link/backoff.js'
+import { HandshakeClosedError } from '../link/handshake.js'
+import type { PeerLink } from '../link/peerLink.js'
+import { FINAL_CLOSE_CODES } from '../transport/transport.js'
+import type { MemberRecord } from '../wire/envelope.js'
+
+/** What a hub's mesh needs from its cluster. @internal */
+export interface MeshHost {
+  readonly selfId: string
+  readonly clock: Clock
+  readonly seeds: readonly string[]
+  isClosed(): boolean
+  readonly links: ReadonlyMap<string, PeerLink>
+  linkOf(id: string): PeerLink
+  idOfUrl(url: string): string | undefined
+  members(): Iterable<MemberRecord>
+  /** Dials `url` and attaches the link; `expected` is the peer's id when known. */
+  dial(url: string, expected: string | undefined): Promise<PeerLink | undefined>
+  makeBackoff(): Backoff
+}
+
+/**
+ * Hubs form a full mesh: a hub links to every hub it learns of, and of each
+ * pair the smaller id dials (and redials, with backoff, until the peer is back
+ * or has left). Seeds are dialed to join, and again while no hub link is up.
+ * @internal
+ */
+export class HubMesh {
+  /** Peers with a dial or a redial loop under way. */
+  private readonly dialing = new Set<string>()
+  private seedDialing = false
+
+  constructor(private readonly host: MeshHost) {}
+
+  get dialingSeeds(): boolean {
+    return this.seedDialing
+  }
+
+  async dialSeeds(): Promise<void> {
+    // a seed that is a peer already linked or being redialed needs no second dial crossing the first
+    const seeds = this.host.seeds.filter((url) => {
+      const id = this.host.idOfUrl(url)
+      return id === undefined || (!this.dialing.has(id) && !this.host.links.get(id)?.isUp)
+    })
+    if (seeds.length === 0 || this.seedDialing) return
+    this.seedDialing = true
+    await Promise.allSettled(seeds.map((url) => this.host.dial(url, undefined)))
+    this.seedDialing = false
+  }
+
+  /** Keeps redialing a hub this one is responsible for dialing, until it is back, has left, or refuses for good. */
+  redial(link: PeerLink): void {
+    const url = link.peer?.url
+    if (this.host.isClosed() || url === undefined || link.left || this.dialing.has(link.peerId)) return
+    if (link.peer?.role !== 'hub' || !this.dialsFirst(link.peerId)) return
+    this.dialing.add(link.peerId)
+    const backoff = this.host.makeBackoff()
+    const attempt = async (): Promise<void> => {
+      if (this.host.isClosed() || link.isUp || link.left) {
+        this.dialing.delete(link.peerId)
+        return
+      }
+      try {
+        await this.host.dial(link.peer?.url ?? url, link.peerId)
+      } catch (error) {
+        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.code)) {
+          this.dialing.delete(link.peerId) // refused for good: dialing again will not change that
+          return
+        }
+        // unreachable or timed out: wait and try again below
+      }
+      if (this.host.isClosed() || link.isUp) {
+        this.dialing.delete(link.peerId)
+        return
+      }
+      this.host.clock.setTimeout(() => void attempt(), backoff.next())
+    }
+    this.host.clock.setTimeout(() => void attempt(), backoff.next())
+  }
+
+  /** Dials the hubs of the member table this hub should dial and has no link to. */
+  connectHubs(): void {
+    if (this.host.isClosed()) return
+    for (const member of this.host.members()) {
+      if (member.role !== 'hub' || member.url === undefined || member.status === 'left') continue
+      const link = this.host.links.get(member.id)
+      if (link?.isUp || this.dialing.has(member.id) || !this.dialsFirst(member.id)) continue
+      const target = link ?? this.host.linkOf(member.id)
+      if (target.peer !== undefined) {
+        this.redial(target)
+        continue
+      }
+      // first contact: dial once now; the link redials by itself after that
+      this.dialing.add(member.id)
+      this.host
+        .dial(member.url, member.id)
+        .catch(() => undefined)
+        .finally(() => {
+          this.dialing.delete(member.id)
+          if (!target.isUp && target.peer !== undefined) this.redial(target)
+        })
+    }
+  }
+
+  private dialsFirst(peer: string): boolean {
+    return this.host.selfId < peer
+  }
+}
