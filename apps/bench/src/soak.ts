@@ -9,6 +9,8 @@
  * `SEED` (the fault schedule, printed).
  */
 
+import { envNumber } from './stats.js'
+
 /**
  * The chaos driver lives with the integration tests it was written for. It is
  * loaded by URL, at run time, so this package's typecheck stays inside its own
@@ -37,15 +39,6 @@ const DEFAULT_SECONDS = 600
 const SAMPLE_EVERY_MS = 10_000
 const NODES = ['h1', 'h2', 'h3', 'c1', 'c2']
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name}=${JSON.stringify(raw)}: expected a positive number`)
-  return value
-}
-
 const mb = (bytes: number | undefined) =>
   bytes === undefined ? '   -' : (bytes / 1024 / 1024).toFixed(0).padStart(4)
 
@@ -57,7 +50,7 @@ const mb = (bytes: number | undefined) =>
  * await benchSoak()
  */
 export async function benchSoak(): Promise<void> {
-  const seconds = positiveNumber('SOAK_SECONDS', DEFAULT_SECONDS)
+  const seconds = envNumber('SOAK_SECONDS', DEFAULT_SECONDS)
   const seed = process.env.SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.SEED)
   console.log(
     `\n## Soak: 3 hubs + 2 clients, all-to-all traffic, hubs killed and proxies cut for ${seconds} s`,

@@ -19,3 +19,13 @@ export function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)))
   for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  '))
 }
+
+/** A positive number from environment variable `name`, or `fallback` when it is unset. */
+export function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`${name}=${JSON.stringify(raw)}: expected a positive number`)
+  return value
+}

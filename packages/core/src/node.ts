@@ -10,7 +10,7 @@ import type { Letter } from './actor/letter.js'
 import { assertBehavior, assertSpawnOptions, type SpawnOptions } from './actor/spawnOptions.js'
 import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
-import { Cluster, type ConnectionState, type RouteResult } from './cluster/cluster.js'
+import { Cluster, type ConnectionState, type RouteResult, targetOf } from './cluster/cluster.js'
 import type { Member, MemberEventName } from './cluster/membership.js'
 import { DEFAULTS } from './defaults.js'
 import { TroupeError, type TroupeErrorCode } from './errors.js'
@@ -321,8 +321,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       this.early.push([envelope, from])
       return true
     }
-    const target =
-      envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.node
+    const target = targetOf(envelope)
     if (target !== this.id) {
       // a hub relays: on to the next hop, with what is left of the TTL
       const ttl = envelope.type === 'message' ? envelope.ttl : this.holdTtlMs
@@ -459,7 +458,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   private sendRemote(envelope: SequencedEnvelope, letter: Letter, ttlMs: number): boolean {
-    const node = envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.node
+    const node = targetOf(envelope)
     const result: RouteResult =
       this.cluster?.route(envelope, node, this.clock.now() + ttlMs) ?? NOT_IN_A_CLUSTER
     if (typeof result === 'object') {

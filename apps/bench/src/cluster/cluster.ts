@@ -5,6 +5,7 @@
  */
 
 import { availableParallelism, loadavg } from 'node:os'
+import { envNumber } from '../stats.js'
 import { STACKS, type StackName } from './protocol.js'
 import { printReport } from './report.js'
 import { type ClusterConfig, runStack, type StackResult } from './runStack.js'
@@ -15,15 +16,6 @@ const ACTORS = 100
 const DEFAULT_RATE = 2_000
 /** Seconds per phase, unless `BENCH_SECONDS` says otherwise. */
 const DEFAULT_SECONDS = 5
-
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`${name}=${JSON.stringify(raw)}: expected a positive number`)
-  return value
-}
 
 function chosenStacks(): StackName[] {
   const raw = process.env.BENCH_STACKS
@@ -53,8 +45,8 @@ export async function benchCluster(): Promise<void> {
     stacks: chosenStacks(),
     workers: WORKERS,
     actors: ACTORS,
-    rate: positiveNumber('BENCH_RATE', DEFAULT_RATE),
-    seconds: positiveNumber('BENCH_SECONDS', DEFAULT_SECONDS),
+    rate: envNumber('BENCH_RATE', DEFAULT_RATE),
+    seconds: envNumber('BENCH_SECONDS', DEFAULT_SECONDS),
   }
   console.log(
     `\n## Cluster: ${WORKERS} processes × ${ACTORS} actors, all-to-all over loopback (${config.stacks.join(', ')})\n`,

@@ -1,7 +1,7 @@
 import type { Address } from '../address.js'
 import type { PeerLink, Refusal } from '../link/peerLink.js'
 import { CLOSE_CODES, type ConnectionInfo } from '../transport/transport.js'
-import type { HelloEnvelope, NodeRole, SequencedEnvelope } from '../wire/envelope.js'
+import type { HelloEnvelope, MessageEnvelope, NodeRole } from '../wire/envelope.js'
 
 /** What a hub's `authenticate` hook is asked about. */
 export interface AuthenticateRequest {
@@ -86,17 +86,16 @@ export async function admit(
 }
 
 /**
- * Checks an envelope from a client link before it is delivered or relayed: a
+ * Checks a message from a client link before it is delivered or relayed: a
  * client can only send as itself, and `authorize` may refuse the target.
  * Returns the refusal, or undefined to let it through.
  * @internal
  */
 export function checkFromClient(
   link: PeerLink,
-  envelope: SequencedEnvelope,
+  envelope: MessageEnvelope,
   authorize: Authorize | undefined,
 ): Refusal | undefined {
-  if (envelope.type !== 'message') return undefined
   const { origin, from, to, body } = envelope
   if (origin !== link.peerId || (from !== undefined && from.slice(from.indexOf('@') + 1) !== link.peerId)) {
     return {

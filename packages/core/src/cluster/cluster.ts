@@ -260,9 +260,9 @@ export class Cluster implements LinkHost {
   // ---- LinkHost ----
 
   deliver(envelope: SequencedEnvelope, link: PeerLink, force: boolean): boolean {
-    if (link.peer?.role === 'client' && this.settings.role === 'hub') {
+    if (envelope.type === 'message' && link.peer?.role === 'client' && this.settings.role === 'hub') {
       const refusal = checkFromClient(link, envelope, this.settings.admission.authorize)
-      if (refusal !== undefined && envelope.type === 'message') {
+      if (refusal !== undefined) {
         link.countRejected()
         // the dead letter goes back to the link's own node, whatever the envelope claimed
         this.host.undeliverable({ ...envelope, origin: link.peerId }, refusal.reason, refusal.detail)
@@ -296,8 +296,6 @@ export class Cluster implements LinkHost {
   expired(entry: OutboxEntry): void {
     this.host.undeliverable(entry.envelope, 'ttl-expired')
   }
-
-  drained(): void {}
 
   // ---- connections ----
 

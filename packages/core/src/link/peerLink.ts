@@ -80,7 +80,6 @@ export interface LinkHost {
   control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void
   linkDown(link: PeerLink, code: number, reason: string): void
   expired(entry: OutboxEntry): void
-  drained(link: PeerLink): void
 }
 
 const isSequenced = (e: Envelope): e is SequencedEnvelope =>
@@ -452,6 +451,5 @@ export class PeerLink {
     const waiters = this.drainWaiters
     this.drainWaiters = []
     for (const resolve of waiters) resolve()
-    this.host.drained(this)
   }
 }
