@@ -1,6 +1,6 @@
 import type { Connection, Transport } from '@troupe/core'
 import { CLOSE_CODES, TroupeError } from '@troupe/core'
-import { closeReason, DEFAULTS } from '@troupe/core/internal'
+import { closeReason, DEFAULTS, Inbox } from '@troupe/core/internal'
 import IsomorphicWebSocket from 'isomorphic-ws'
 
 /** A WebSocket constructor that behaves like the browser's (the WHATWG API). */
@@ -146,14 +146,7 @@ class BrowserWsConnection implements Connection {
   readonly remote: string
   readonly #socket: WebSocket
   readonly #maxFrameBytes: number
-  #onMessage: MessageHandler | undefined
-  #onClose: CloseHandler | undefined
-  readonly #waiting: Uint8Array[] = []
-  /** Set once the connection is over (or this side has decided to end it): no more frames in or out. */
-  #ended: [code: number, reason: string] | undefined
-  /** The peer's close, waiting for the frames it sent before it to be handed over. */
-  #closedAfterFrames: [code: number, reason: string] | undefined
-  #notified = false
+  readonly #inbox = new Inbox()
 
   constructor(socket: WebSocket, remote: string, maxFrameBytes: number) {
     this.#socket = socket
@@ -163,7 +156,20 @@ class BrowserWsConnection implements Connection {
     socket.addEventListener('message', (event) => this.#received(event.data))
     // an error event carries nothing (browsers hide the cause) and a close event always follows it
     socket.addEventListener('error', () => {})
-    socket.addEventListener('close', (event) => this.#peerClosed(event.code, event.reason))
+    socket.addEventListener('close', (event) => this.#inbox.peerClosed(event.code, event.reason))
+  }
+
+  get onMessage(): MessageHandler | undefined {
+    return this.#inbox.onMessage
+  }
+  set onMessage(handler: MessageHandler | undefined) {
+    this.#inbox.onMessage = handler
+  }
+  get onClose(): CloseHandler | undefined {
+    return this.#inbox.onClose
+  }
+  set onClose(handler: CloseHandler | undefined) {
+    this.#inbox.onClose = handler
   }
 
   get bufferedAmount(): number {
@@ -173,42 +179,25 @@ class BrowserWsConnection implements Connection {
   send(bytes: Uint8Array): void {
     // a browser counts bytes sent after close into bufferedAmount (and logs a warning); the contract is to drop them
     // the codec's frames live in plain ArrayBuffers (a browser refuses views of shared memory)
-    if (this.#ended === undefined && this.#socket.readyState === OPEN)
+    if (!this.#inbox.ended && this.#socket.readyState === OPEN)
       this.#socket.send(bytes as Uint8Array<ArrayBuffer>)
   }
 
   close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
-    if (this.#ended !== undefined) return
-    if (this.#closedAfterFrames !== undefined) {
+    if (this.#inbox.ended) {
       // the socket is closed already: the peer's close wins, as in a WebSocket closing handshake
-      this.#end(...this.#closedAfterFrames)
+      this.#inbox.end(...this.#inbox.closing(code, reason))
       return
     }
     const trimmed = closeReason(reason)
     this.#socket.close(sendableCode(code), trimmed)
     // onClose reports this side's decision now; the closing handshake finishes in the background,
     // bounded by the browser, so a dead peer cannot delay the owner
-    this.#end(code, trimmed)
-  }
-
-  get onMessage(): MessageHandler | undefined {
-    return this.#onMessage
-  }
-  set onMessage(handler: MessageHandler | undefined) {
-    this.#onMessage = handler
-    if (handler !== undefined && this.#waiting.length > 0) queueMicrotask(() => this.#drain())
-  }
-
-  get onClose(): CloseHandler | undefined {
-    return this.#onClose
-  }
-  set onClose(handler: CloseHandler | undefined) {
-    this.#onClose = handler
-    if (handler !== undefined && this.#ended !== undefined) queueMicrotask(() => this.#notify())
+    this.#inbox.end(code, trimmed)
   }
 
   #received(data: unknown): void {
-    if (this.#ended !== undefined || this.#closedAfterFrames !== undefined) return
+    if (this.#inbox.ended) return
     if (typeof data === 'string') {
       this.close(CLOSE_CODES.PROTOCOL_ERROR, 'text frames are not accepted')
       return
@@ -225,56 +214,7 @@ class BrowserWsConnection implements Connection {
       )
       return
     }
-    const bytes = new Uint8Array(data)
-    if (this.#onMessage !== undefined && this.#waiting.length === 0) {
-      this.#deliver(this.#onMessage, bytes)
-      return
-    }
-    this.#waiting.push(bytes)
-  }
-
-  #drain(): void {
-    while (this.#ended === undefined) {
-      const handler = this.#onMessage
-      if (handler === undefined) return
-      const bytes = this.#waiting.shift()
-      if (bytes === undefined) break
-      this.#deliver(handler, bytes)
-    }
-    if (this.#closedAfterFrames !== undefined && this.#waiting.length === 0)
-      this.#end(...this.#closedAfterFrames)
-  }
-
-  #deliver(handler: MessageHandler, bytes: Uint8Array): void {
-    try {
-      handler(bytes)
-    } catch (error) {
-      // reported, not swallowed, and the frames after it are still delivered
-      queueMicrotask(() => {
-        throw error
-      })
-    }
-  }
-
-  /** The socket closed (the peer's close, or a dead network): reported once the frames before it are handed over. */
-  #peerClosed(code: number, reason: string): void {
-    if (this.#ended !== undefined || this.#closedAfterFrames !== undefined) return
-    if (this.#waiting.length === 0) this.#end(code, reason)
-    else this.#closedAfterFrames = [code, reason]
-  }
-
-  #end(code: number, reason: string): void {
-    if (this.#ended !== undefined) return
-    this.#ended = [code, reason]
-    this.#waiting.length = 0
-    queueMicrotask(() => this.#notify())
-  }
-
-  #notify(): void {
-    const handler = this.#onClose
-    if (this.#notified || handler === undefined || this.#ended === undefined) return
-    this.#notified = true
-    handler(...this.#ended)
+    this.#inbox.frame(new Uint8Array(data))
   }
 }
 

@@ -10,6 +10,7 @@ import { type Node, TroupeNode } from './node.js'
 export { DEFAULTS } from './defaults.js'
 export { yieldToHost } from './host.js'
 export { closeReason } from './transport/closeReason.js'
+export { Inbox } from './transport/inbox.js'
 
 /** What a platform adapter tells a client node about its surroundings. */
 export interface NodeControls {

@@ -1,6 +1,6 @@
 import type { Connection } from '@troupe/core'
 import { CLOSE_CODES } from '@troupe/core'
-import { closeReason } from '@troupe/core/internal'
+import { closeReason, Inbox } from '@troupe/core/internal'
 import type { RawData, WebSocket } from 'ws'
 
 /** Close codes ws sends when its parser rejects a frame, keyed by the error's `code`; anything else is 1002. */
@@ -42,26 +42,41 @@ export function wrapWebSocket(socket: WebSocket, remote: string): Connection {
 class WsConnection implements Connection {
   readonly remote: string
   readonly #socket: WebSocket
-  #onMessage: MessageHandler | undefined
-  #onClose: CloseHandler | undefined
+  // while frames wait for a handler the socket is paused: TCP holds the rest
+  readonly #inbox: Inbox
   onPong: (() => void) | undefined
-  readonly #waiting: Uint8Array[] = []
-  /** Set once the connection is over (or this side has decided to end it): no more frames in or out. */
-  #ended: [code: number, reason: string] | undefined
-  #notified = false
 
   constructor(socket: WebSocket, remote: string) {
     this.#socket = socket
     this.remote = remote
+    this.#inbox = new Inbox({
+      hold: () => socket.pause(),
+      release: () => {
+        if (socket.isPaused) socket.resume()
+      },
+    })
     socket.binaryType = 'nodebuffer'
     socket.on('message', (data, isBinary) => this.#received(data, isBinary))
     socket.on('error', (error) => this.#failed(error))
-    socket.on('close', (code, reason) => this.#end(code, reason.toString('utf8')))
+    socket.on('close', (code, reason) => this.#inbox.peerClosed(code, reason.toString('utf8')))
     socket.on('pong', () => this.onPong?.())
   }
 
+  get onMessage(): MessageHandler | undefined {
+    return this.#inbox.onMessage
+  }
+  set onMessage(handler: MessageHandler | undefined) {
+    this.#inbox.onMessage = handler
+  }
+  get onClose(): CloseHandler | undefined {
+    return this.#inbox.onClose
+  }
+  set onClose(handler: CloseHandler | undefined) {
+    this.#inbox.onClose = handler
+  }
+
   ping(): void {
-    if (this.#ended === undefined && this.#socket.readyState === this.#socket.OPEN) this.#socket.ping()
+    if (!this.#inbox.ended && this.#socket.readyState === this.#socket.OPEN) this.#socket.ping()
   }
 
   get bufferedAmount(): number {
@@ -70,37 +85,24 @@ class WsConnection implements Connection {
 
   send(bytes: Uint8Array): void {
     // ws counts bytes sent after close into bufferedAmount; the contract is to drop them
-    if (this.#ended === undefined && this.#socket.readyState === this.#socket.OPEN) this.#socket.send(bytes)
+    if (!this.#inbox.ended && this.#socket.readyState === this.#socket.OPEN) this.#socket.send(bytes)
   }
 
   close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
-    if (this.#ended !== undefined) return
+    if (this.#inbox.ended) {
+      this.#inbox.end(...this.#inbox.closing(code, reason))
+      return
+    }
     const trimmed = closeReason(reason)
     // throws on a code WebSocket forbids (1005, 1006, < 1000...) before any state changes
     this.#socket.close(code, trimmed)
     // onClose reports this side's decision now; the closing handshake finishes in the background,
     // bounded by ws's closeTimeout, so a dead peer cannot delay the owner
-    this.#end(code, trimmed)
-  }
-
-  get onMessage(): MessageHandler | undefined {
-    return this.#onMessage
-  }
-  set onMessage(handler: MessageHandler | undefined) {
-    this.#onMessage = handler
-    if (handler !== undefined) queueMicrotask(() => this.#drain())
-  }
-
-  get onClose(): CloseHandler | undefined {
-    return this.#onClose
-  }
-  set onClose(handler: CloseHandler | undefined) {
-    this.#onClose = handler
-    if (handler !== undefined && this.#ended !== undefined) queueMicrotask(() => this.#notify())
+    this.#inbox.end(code, trimmed)
   }
 
   #received(data: RawData, isBinary: boolean): void {
-    if (this.#ended !== undefined) return
+    if (this.#inbox.ended) return
     if (!isBinary) {
       this.close(CLOSE_CODES.PROTOCOL_ERROR, 'text frames are not accepted')
       return
@@ -108,59 +110,14 @@ class WsConnection implements Connection {
     // binaryType 'nodebuffer' makes every message one Buffer, fragments already joined. Handed on as a plain
     // Uint8Array view (no copy), as the other transports do: Buffer's slice() is a view, Uint8Array's a copy
     const buffer = data as Buffer
-    const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-    if (this.#onMessage !== undefined && this.#waiting.length === 0) {
-      this.#deliver(this.#onMessage, bytes)
-      return
-    }
-    this.#waiting.push(bytes)
-    if (this.#onMessage === undefined) this.#socket.pause()
-  }
-
-  #drain(): void {
-    while (this.#ended === undefined) {
-      const handler = this.#onMessage
-      if (handler === undefined) return
-      const bytes = this.#waiting.shift()
-      if (bytes === undefined) break
-      this.#deliver(handler, bytes)
-    }
-    if (this.#socket.isPaused) this.#socket.resume()
-  }
-
-  #deliver(handler: MessageHandler, bytes: Uint8Array): void {
-    try {
-      handler(bytes)
-    } catch (error) {
-      // thrown inside ws's parser it would leave the parser half-way through a chunk
-      queueMicrotask(() => {
-        throw error
-      })
-    }
+    this.#inbox.frame(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength))
   }
 
   #failed(error: Error): void {
     const code = (error as NodeJS.ErrnoException).code
     // a parser error: ws has already sent a close frame with this code, but its own 'close' event will say 1006
-    if (code?.startsWith('WS_ERR_')) this.#end(PARSER_CLOSE_CODES[code] ?? PROTOCOL_VIOLATION, error.message)
+    if (code?.startsWith('WS_ERR_'))
+      this.#inbox.end(PARSER_CLOSE_CODES[code] ?? PROTOCOL_VIOLATION, error.message)
     // any other error is a socket error: ws destroys the socket and 'close' (1006) follows
   }
-
-  #end(code: number, reason: string): void {
-    if (this.#ended !== undefined) return
-    this.#ended = [code, reason]
-    this.#waiting.length = 0
-    // a paused socket would never read the peer's close frame and would wait out closeTimeout
-    if (this.#socket.isPaused) this.#socket.resume()
-    queueMicrotask(() => this.#notify())
-  }
-
-  #notify(): void {
-    const handler = this.#onClose
-    if (this.#notified || handler === undefined || this.#ended === undefined) return
-    this.#notified = true
-    handler(...this.#ended)
-  }
 }
-
-/** Cuts `text` to at most `maxBytes` of UTF-8 without splitting a character. */
