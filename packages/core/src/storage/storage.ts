@@ -1,0 +1,50 @@
+/**
+ * Where entities (virtual actors) keep their state and their leases. Engines:
+ * `memoryStorage()` (one process), `sqliteStorage(file)` and `natsStorage({ servers })`
+ * from `@troupe/node`; users may bring their own by implementing this interface.
+ *
+ * Two guarantees make "one activation" hold even across a partition:
+ * - a **lease** names the one node allowed to activate a key until it expires
+ *   (an owner renews it while it keeps the key active);
+ * - every state **write is conditional** on the revision the writer last saw
+ *   (compare-and-set), so a stale activation that lost its lease cannot
+ *   overwrite what its successor wrote: its write is refused and it stops.
+ */
+
+/** A value in storage with its revision (grows with every write of that key; never reused). */
+export interface Stored {
+  readonly value: Uint8Array
+  readonly revision: number
+}
+
+/** The right to activate `key`, held by `owner` until it expires unless renewed. */
+export interface Lease {
+  readonly key: string
+  readonly owner: string
+  /** The engine's fencing token: grows every time the lease changes hands or is renewed. */
+  readonly token: number
+}
+
+/** A storage engine for entity state and leases. Every method may reject when the engine is unreachable. */
+export interface Storage {
+  /**
+   * Takes the lease on `key` for `owner` for `ttlMs`, when nobody holds it, its
+   * holder let it expire or released it, or `owner` holds it already (then it is
+   * renewed). Resolves with the lease, or `undefined` while another owner holds it.
+   */
+  acquire(key: string, owner: string, ttlMs: number): Promise<Lease | undefined>
+  /** Extends a held lease by `ttlMs` from now; `undefined` if it was lost (expired and taken, or released). */
+  renew(lease: Lease, ttlMs: number): Promise<Lease | undefined>
+  /** Gives the lease up, if it is still held by this lease's owner and token; otherwise does nothing. */
+  release(lease: Lease): Promise<void>
+  /** The value stored under `key`, with its revision; `undefined` if none. */
+  read(key: string): Promise<Stored | undefined>
+  /**
+   * Writes `value` under `key` if its revision is still `revision` (`0`: the key
+   * must be absent). Resolves with the new revision, or `undefined` when the
+   * revision moved on (someone else wrote): nothing is written then.
+   */
+  write(key: string, value: Uint8Array, revision: number): Promise<number | undefined>
+  /** Closes connections and files. Idempotent. */
+  close(): Promise<void>
+}
