@@ -10,7 +10,13 @@ export type TroupeErrorCode =
   | 'DUPLICATE_NAME'
   | 'HANDLER_ERROR'
   | 'UNDELIVERABLE'
+  | 'TTL_EXPIRED'
+  | 'NODE_DOWN'
+  | 'NO_SUCH_NODE'
+  | 'TOO_LARGE'
+  | 'UNENCODABLE'
   | 'PROTOCOL'
+  | 'CONNECTION'
   | 'UNAUTHORIZED'
   | 'CLOSED'
 

@@ -9,6 +9,7 @@ interface HostGlobals {
   clearTimeout(handle: unknown): void
   queueMicrotask(fn: () => void): void
   performance: { now(): number }
+  crypto: { getRandomValues<T extends Uint32Array>(array: T): T }
   setImmediate?: (fn: () => void) => unknown
   MessageChannel?: new () => {
     port1: { onmessage: (() => void) | null }
@@ -24,6 +25,11 @@ export const hostSetTimeout = (fn: () => void, ms: number): unknown => host.setT
 export const hostClearTimeout = (handle: unknown): void => host.clearTimeout(handle)
 /** @internal */
 export const hostNow = (): number => host.performance.now()
+/** A random integer in [1, 2^53), from the platform's cryptographic generator: not guessable. @internal */
+export const randomId = (): number => {
+  const [high, low] = host.crypto.getRandomValues(new Uint32Array(2))
+  return ((high! >>> 11) * 2 ** 32 + low!) || 1
+}
 /** @internal */
 export const queueMicrotask = (fn: () => void): void => host.queueMicrotask(fn)
 

@@ -14,15 +14,22 @@ export type { SpawnOptions } from './actor/spawnOptions.js'
 export type { SupervisionOptions, SupervisionStrategy } from './actor/supervision.js'
 export { type Address, assertActorName, assertNodeId, formatAddress, parseAddress } from './address.js'
 export { type Clock, realClock, type TimerHandle } from './clock.js'
-export type { Authenticate, AuthenticateRequest, Authorize, AuthorizeRequest } from './cluster/admission.js'
-export type { ConnectionState, RouteResult } from './cluster/cluster.js'
+export type {
+  Authenticate,
+  AuthenticateRequest,
+  AuthenticateResult,
+  Authorize,
+  AuthorizeRequest,
+} from './cluster/admission.js'
+export type { ConnectionState } from './cluster/cluster.js'
+export type { DeliveryMetrics } from './delivery/delivery.js'
 export type { Member, MemberEventName } from './cluster/membership.js'
 export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
 export type { BackoffOptions } from './link/backoff.js'
-export type { OutboxLimits } from './link/outbox.js'
-export type { LinkMetrics, LinkOptions, Refusal } from './link/peerLink.js'
+export { HandshakeClosedError } from './link/handshake.js'
+export type { HopOptions, LinkMetrics } from './link/peerLink.js'
 export { createNode, type Node, type NodeEvents, type NodeMetrics } from './node.js'
-export type { NodeOptions } from './nodeOptions.js'
+export type { LinkOptions, NodeOptions } from './nodeOptions.js'
 export {
   CLOSE_CODES,
   type Connection,
@@ -30,6 +37,5 @@ export {
   type Listener,
   type Transport,
 } from './transport/transport.js'
-export { type CodecOptions, FrameCodec, joinFrame } from './wire/codec.js'
-export { ENVELOPE_CODES, PROTOCOL_VERSION } from './wire/codes.js'
-export type * from './wire/envelope.js'
+export type { MemberStatus, NodeRole } from './wire/envelope.js'
+export { MAX_VALUE_DEPTH } from './wire/values.js'

@@ -10,16 +10,27 @@ import type { Letter } from './actor/letter.js'
 import { assertBehavior, assertSpawnOptions, type SpawnOptions } from './actor/spawnOptions.js'
 import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
 import { type Clock, realClock } from './clock.js'
-import { Cluster, type ConnectionState, type RouteResult, targetOf } from './cluster/cluster.js'
+import { Cluster, type ConnectionState } from './cluster/cluster.js'
 import type { Member, MemberEventName } from './cluster/membership.js'
 import { DEFAULTS } from './defaults.js'
-import { TroupeError, type TroupeErrorCode } from './errors.js'
+import { Delivery, type DeliveryMetrics, type SendResult, type Standing } from './delivery/delivery.js'
+import {
+  CODE_OF,
+  deadEnvelope,
+  handlerError,
+  letterOf,
+  messageEnvelope,
+  replyEnvelope,
+  replyLetter,
+} from './delivery/letters.js'
+import { TroupeError } from './errors.js'
 import { reportUnhandled, yieldToHost } from './host.js'
-import type { LinkMetrics, Refusal } from './link/peerLink.js'
+import type { LinkMetrics, PeerLink } from './link/peerLink.js'
 import { clusterSettings, type NodeOptions } from './nodeOptions.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
 import { FrameCodec } from './wire/codec.js'
-import type { SequencedEnvelope } from './wire/envelope.js'
+import type { DataEnvelope, RoutedControlEnvelope } from './wire/envelope.js'
+import { decodeValue, encodeValue, prepareValue } from './wire/values.js'
 
 /** The events a node emits, with their listeners' signatures. */
 export interface NodeEvents {
@@ -33,12 +44,12 @@ export interface NodeEvents {
   'member-down': (member: Member) => void
   /** A member closed on purpose. */
   'member-left': (member: Member) => void
-  /** This node's link to the cluster changed: a client tab's `'connecting' | 'online' | 'offline'`. */
+  /** This node's link to the cluster changed: a client's `'connecting' | 'online' | 'offline' | 'refused'`. */
   connection: (state: ConnectionState) => void
 }
 
 /** Counters of a node, for monitoring. */
-export interface NodeMetrics {
+export interface NodeMetrics extends DeliveryMetrics {
   /** Actors alive on this node. */
   actors: number
   /** Asks waiting for a reply. */
@@ -47,8 +58,10 @@ export interface NodeMetrics {
   delivered: number
   /** Dead letters on this node, by reason. */
   deadLetters: Record<DeadLetterReason, number>
-  /** Messages waiting for a node with no route yet. */
-  held: number
+  /** Envelopes this hub passed on between other nodes. */
+  relayed: number
+  /** Clients connected to this hub. */
+  clients: number
   /** Per-peer link figures, by node id. */
   peers: Record<string, LinkMetrics>
 }
@@ -61,13 +74,13 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
   readonly id: string
   /** The URL peers dial to reach this node, if it listens. */
   readonly url: string | undefined
-  /** The member table: this node first, then every member it knows. */
+  /** The member table: this node first, then every member it knows (a client knows its hubs and the nodes it talks to). */
   members(): Member[]
-  /** `online` once linked to a hub (hubs are always online), `connecting` while dialing, `offline` while the browser is. */
+  /** `online` once linked to a hub (hubs are always online), `connecting` while dialing, `offline` while the browser is, `refused` after a hub refused it. */
   readonly connectionState: ConnectionState
   /**
-   * Resolves when the link carrying messages to `target` (a node id or an
-   * address) is below its low-water mark. Use after `send` returned false.
+   * Resolves when the messages queued for `target` (a node id or an address)
+   * are below half the high-water mark. Use after `send` returned false.
    */
   drain(target: string | ActorRef): Promise<void>
   /**
@@ -82,17 +95,20 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
   /** A ref to the actor at `address` (which need not exist yet). Throws `BAD_ADDRESS`. */
   ref<TMessage = unknown, TReply = unknown>(address: Address): ActorRef<TMessage, TReply>
   /**
-   * Fire and forget to an address or ref. Throws only for a malformed address;
-   * undeliverable messages become dead letters. See {@link ActorRef.send}.
+   * Fire and forget to an address or ref. Throws for what the caller got wrong
+   * (`BAD_ADDRESS`, `BAD_ARGUMENT`, `UNENCODABLE`); undeliverable messages
+   * become dead letters. See {@link ActorRef.send}.
    */
   send(target: Address | ActorRef, message: unknown, options?: SendOptions): boolean
   /**
    * Sends and resolves with the reply. Rejects with a {@link TroupeError}:
-   * `ASK_TIMEOUT`, `NO_SUCH_ACTOR`, `QUEUE_FULL`, `HANDLER_ERROR`, `CLOSED`, ...
+   * `ASK_TIMEOUT`, `NO_SUCH_ACTOR`, `NODE_DOWN`, `NO_SUCH_NODE`, `QUEUE_FULL`, `HANDLER_ERROR`, `CLOSED`, ...
    */
   ask<TReply = unknown>(target: Address | ActorRef, message: unknown, options?: AskOptions): Promise<TReply>
   /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
   stop(target: Address | ActorRef): Promise<void>
+  /** After a hub refused this client (`connectionState` is `'refused'`): dial again, with a new token perhaps. */
+  reconnect(): void
   metrics(): NodeMetrics
   /** Stops every actor (their `stopped` hooks run) and rejects pending asks. Idempotent. */
   close(): Promise<void>
@@ -100,27 +116,24 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
 }
 
 const REF_CACHE_SIZE = 4_096
-const NOT_IN_A_CLUSTER: Refusal = { reason: 'node-down', detail: 'this node is not in a cluster' }
-
-const CODE_OF: Record<DeadLetterReason, TroupeErrorCode> = {
-  'no-such-actor': 'NO_SUCH_ACTOR',
-  'queue-full': 'QUEUE_FULL',
-  rejected: 'UNAUTHORIZED',
-  stopped: 'CLOSED',
-  'ttl-expired': 'UNDELIVERABLE',
-  'node-down': 'UNDELIVERABLE',
-  'no-reply-target': 'UNDELIVERABLE',
-}
+const NOT_IN_A_CLUSTER = { reason: 'node-down', detail: 'this node is not in a cluster' } as const
 
 /** @internal */
 export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorHost {
   readonly id: string
   readonly clock: Clock
   readonly throughput: number
+  readonly incarnation: number
+  readonly codec: FrameCodec
+  readonly delivery: Delivery | undefined
   private readonly askTimeoutMs: number
+  private readonly holdTtlMs: number
+  private readonly closeGraceMs: number
+  private readonly remoteErrorStacks: boolean
   private readonly cells = new Map<string, ActorCell>()
   private readonly refs = new Map<Address, Ref>()
   private readonly asks: PendingAsks
+  private readonly cluster: Cluster | undefined
   private delivered = 0
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
     DeadLetterReason,
@@ -128,13 +141,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   >
   private closed = false
   private closing: Promise<void> | undefined
-  readonly incarnation: number
-  readonly codec: FrameCodec
-  private readonly holdTtlMs: number
-  private readonly closeGraceMs: number
-  private readonly cluster: Cluster | undefined
-  /** Inbound messages wait here until `createNode` has resolved (see {@link createNode}). */
-  private early: Array<[SequencedEnvelope, string]> | undefined = []
+  /** Until `createNode` has resolved, inbound messages wait (in delivery's backlog) and events here. */
   private earlyEvents: Array<() => void> | undefined = []
 
   constructor(options: NodeOptions = {}) {
@@ -152,11 +159,16 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.holdTtlMs = options.holdTtlMs ?? DEFAULTS.holdTtlMs
     assertPositiveNumber('holdTtlMs', this.holdTtlMs)
     this.closeGraceMs = options.closeGraceMs ?? DEFAULTS.closeGraceMs
+    this.remoteErrorStacks = options.remoteErrorStacks === true
     this.codec = new FrameCodec({
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
       maxEnvelopesPerFrame: options.maxEnvelopesPerFrame ?? DEFAULTS.maxEnvelopesPerFrame,
     })
-    this.cluster = options.transport === undefined ? undefined : new Cluster(this, clusterSettings(options))
+    if (options.transport !== undefined) {
+      const settings = clusterSettings(options)
+      this.delivery = new Delivery(this, settings.delivery)
+      this.cluster = new Cluster(this, this.delivery, settings.cluster)
+    }
   }
 
   get url(): string | undefined {
@@ -167,10 +179,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return this.cluster?.connectionState ?? 'online'
   }
 
-  connectionStateChanged(state: ConnectionState): void {
-    this.emitWhenReady(() => this.emit('connection', state))
-  }
-
   /** @internal */
   get controls(): Cluster | undefined {
     return this.cluster
@@ -179,14 +187,11 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   /** @internal */
   async start(): Promise<void> {
     await this.cluster?.start()
-    // open the door to inbound messages only after createNode's caller has had its turn to spawn actors
+    // open the door only after createNode's caller has had its turn to spawn actors and listen
     yieldToHost(() => {
       const events = this.earlyEvents ?? []
       this.earlyEvents = undefined
       for (const emit of events) emit()
-      const early = this.early ?? []
-      this.early = undefined
-      for (const [envelope, from] of early) this.receive(envelope, from, true)
     })
   }
 
@@ -200,6 +205,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
           status: 'up',
           via: undefined,
           url: undefined,
+          principal: undefined,
         },
       ]
     )
@@ -208,7 +214,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   drain(target: string | ActorRef): Promise<void> {
     const node =
       typeof target === 'string' ? (target.includes('@') ? parseAddress(target).node : target) : target.nodeId
-    return this.cluster?.drain(node) ?? Promise.resolve()
+    return this.delivery?.drain(node) ?? Promise.resolve()
   }
 
   spawn<M, R>(
@@ -245,15 +251,27 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   send(target: Address | ActorRef, message: unknown, options?: SendOptions, from?: Address): boolean {
     const ref = this.resolve(target)
-    return this.route(ref, { to: ref.address, from, message, askId: 0, origin: this.id }, options)
+    const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id }
+    if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
+    return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
   }
 
   ask<R>(target: Address | ActorRef, message: unknown, options?: AskOptions, from?: Address): Promise<R> {
     const ref = this.resolve(target)
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
-    const { id, promise } = this.asks.open<R>(ref.address, timeoutMs)
-    this.route(ref, { to: ref.address, from, message, askId: id, origin: this.id }, options)
+    const remote = ref.nodeId !== this.id
+    const body = remote ? encodeValue(message) : (prepareValue(message, 'message'), undefined)
+    const waitForNode = options?.waitForNode === true
+    const { id, promise } = this.asks.open<R>(ref.address, ref.nodeId, timeoutMs, waitForNode)
+    const letter: Letter = { to: ref.address, from, message, askId: id, origin: this.id }
+    if (!remote) this.sendLocal(ref, letter)
+    else {
+      const standing = this.standing(ref.nodeId)
+      if (!waitForNode && (standing === 'down' || standing === 'left')) this.deadLetter(letter, 'node-down')
+      // the message is worth nothing once the ask is over
+      else this.sendRemote(letter, body!, Math.min(this.ttlOf(options), timeoutMs))
+    }
     return promise
   }
 
@@ -265,17 +283,21 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     await this.cells.get(ref.name)?.stop()
   }
 
+  reconnect(): void {
+    this.cluster?.retryRefused()
+  }
+
+  // ---- ActorHost ----
+
   reply(letter: Letter | undefined, value: unknown, from: Address): void {
     if (letter !== undefined && letter.askId !== 0) {
       if (letter.origin !== this.id) {
-        this.sendRemote(
-          { type: 'reply', seq: 0, node: letter.origin, askId: letter.askId, body: value, failed: false },
-          replyLetter(letter.origin, from, value),
-          this.holdTtlMs,
-        )
-      } else if (!this.asks.settle(letter.askId, value)) {
-        this.deadLetter(replyLetter(this.id, from, value), 'no-reply-target')
+        const envelope = replyEnvelope(this.id, this.incarnation, letter.origin, letter.askId, { value })
+        this.sendEnvelope(envelope, replyLetter(letter.origin, from, value), this.holdTtlMs)
+        return
       }
+      prepareValue(value, 'reply')
+      if (!this.asks.settle(letter.askId, value)) this.deadLetter(replyLetter(this.id, from, value), 'no-reply-target')
     } else if (letter?.from !== undefined) {
       this.send(letter.from, value, undefined, from)
     } else {
@@ -284,100 +306,26 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   failAsk(letter: Letter, error: unknown): void {
-    const text = `the handler of "${letter.to}" failed: ${error instanceof Error ? error.message : String(error)}`
     if (letter.origin !== this.id) {
-      this.sendRemote(
-        { type: 'reply', seq: 0, node: letter.origin, askId: letter.askId, body: text, failed: true },
-        replyLetter(letter.origin, letter.to, text),
-        this.holdTtlMs,
-      )
+      const answer = { error, stack: this.remoteErrorStacks }
+      const envelope = replyEnvelope(this.id, this.incarnation, letter.origin, letter.askId, answer)
+      this.sendEnvelope(envelope, replyLetter(letter.origin, letter.to, error), this.holdTtlMs)
       return
     }
-    this.asks.fail(letter.askId, new TroupeError('HANDLER_ERROR', text, { cause: error }))
+    this.asks.fail(letter.askId, handlerError(letter.to, error))
   }
 
   deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void {
     this.deadLetters[reason]++
-    if (letter.origin !== this.id) {
+    if (letter.origin !== this.id && !letter.to.startsWith('$reply@')) {
       // tell the sender's node, which fails its ask and emits the dead letter there too
-      const { to, from, message: body, askId, origin } = letter
-      this.cluster?.route(
-        { type: 'dead', seq: 0, node: origin, to, from, body, askId, reason },
-        origin,
-        this.deadline(),
-      )
+      this.delivery?.send(deadEnvelope(letter, reason, this.id, this.incarnation), this.holdTtlMs)
     } else if (letter.askId !== 0) {
       const text = `message to "${letter.to}" was not delivered: ${reason}${detail === undefined ? '' : ` (${detail})`}`
       this.asks.fail(letter.askId, new TroupeError(CODE_OF[reason], text, { reason }))
     }
     const deadLetter: DeadLetter = { to: letter.to, from: letter.from, message: letter.message, reason }
     this.emit('deadletter', detail === undefined ? deadLetter : { ...deadLetter, detail })
-  }
-
-  // ---- ClusterHost ----
-
-  receive(envelope: SequencedEnvelope, from: string, force: boolean): boolean {
-    if (this.early !== undefined) {
-      this.early.push([envelope, from])
-      return true
-    }
-    const target = targetOf(envelope)
-    if (target !== this.id) {
-      // a hub relays: on to the next hop, with what is left of the TTL
-      const ttl = envelope.type === 'message' ? envelope.ttl : this.holdTtlMs
-      // a copy: the next link numbers it, and this envelope's number belongs to the link it came on
-      const result = this.cluster?.route({ ...envelope }, target, this.clock.now() + ttl)
-      if (typeof result === 'object') this.undeliverable(envelope, result.reason, result.detail)
-      return true
-    }
-    switch (envelope.type) {
-      case 'message': {
-        const { to, from: sender, body, askId, origin } = envelope
-        const name = to.slice(0, to.indexOf('@'))
-        if (!force && this.cells.get(name)?.isFull) return false
-        this.deliverLocal(name, undefined, { to, from: sender, message: body, askId, origin })
-        return true
-      }
-      case 'reply': {
-        const settled = envelope.failed
-          ? this.asks.fail(envelope.askId, new TroupeError('HANDLER_ERROR', String(envelope.body)))
-          : this.asks.settle(envelope.askId, envelope.body)
-        if (!settled)
-          this.deadLetter(replyLetter(this.id, `$reply@${from}`, envelope.body), 'no-reply-target')
-        return true
-      }
-      case 'dead': {
-        const { to, from: sender, body, askId, reason } = envelope
-        this.deadLetter({ to, from: sender, message: body, askId, origin: this.id }, reason)
-        return true
-      }
-    }
-  }
-
-  undeliverable(envelope: SequencedEnvelope, reason: DeadLetterReason, detail?: string): void {
-    switch (envelope.type) {
-      case 'message': {
-        const { to, from, body, askId, origin } = envelope
-        this.deadLetter({ to, from, message: body, askId, origin }, reason, detail)
-        return
-      }
-      case 'reply':
-        this.deadLetter(replyLetter(envelope.node, '$reply', envelope.body), reason, detail)
-        return
-      case 'dead':
-        // the report of a dead letter that was already emitted here: nothing more to tell
-        this.deadLetters[reason]++
-    }
-  }
-
-  memberEvent(event: MemberEventName, member: Member): void {
-    this.emitWhenReady(() => this.emit(event, member))
-  }
-
-  /** Like inbound messages, events wait until the caller of createNode has had its turn to subscribe. */
-  private emitWhenReady(emit: () => void): void {
-    if (this.earlyEvents !== undefined) this.earlyEvents.push(emit)
-    else emit()
   }
 
   actorError(event: ActorErrorEvent): void {
@@ -395,14 +343,105 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     cell.parent?.children.delete(cell)
   }
 
+  // ---- DeliveryHost ----
+
+  routeTo(node: string): PeerLink | undefined {
+    return this.cluster?.routeTo(node)
+  }
+
+  standing(node: string): Standing {
+    return this.cluster?.standing(node) ?? 'unknown'
+  }
+
+  deliver(envelope: DataEnvelope, force: boolean): boolean {
+    if (this.earlyEvents !== undefined && !force) return false // createNode has not returned yet
+    switch (envelope.type) {
+      case 'skip':
+        return true
+      case 'message': {
+        const { to, from, askId, origin } = envelope
+        const name = to.slice(0, to.indexOf('@'))
+        if (!force && this.cells.get(name)?.isFull) return false
+        let message: unknown
+        try {
+          message = decodeValue(envelope.body)
+        } catch (error) {
+          this.deadLetter({ to, from, message: undefined, askId, origin }, 'unencodable', (error as Error).message)
+          return true
+        }
+        this.deliverLocal(name, undefined, { to, from, message, askId, origin })
+        return true
+      }
+      case 'reply':
+        this.answer(envelope)
+        return true
+      case 'dead': {
+        const target = envelope.to.slice(envelope.to.indexOf('@') + 1)
+        // believed from the node the message went to, or from a hub on its way
+        if (target !== envelope.origin && this.cluster?.membership.get(envelope.origin)?.role !== 'hub') return true
+        const askId = this.asks.nodeOf(envelope.askId) === target ? envelope.askId : 0
+        this.deadLetter(letterOf(envelope, this.id, askId), envelope.reason)
+        return true
+      }
+    }
+  }
+
+  undeliverable(envelope: DataEnvelope, reason: DeadLetterReason, detail?: string): void {
+    switch (envelope.type) {
+      case 'message':
+        this.deadLetter(letterOf(envelope, this.id), reason, detail)
+        return
+      case 'reply':
+        this.deadLetter(replyLetter(this.id, `$reply@${envelope.dest}`, undefined), reason, detail)
+        return
+      case 'dead':
+        this.deadLetters[reason]++ // the report of a dead letter already emitted here
+        return
+      case 'skip':
+        return
+    }
+  }
+
+  unreachable(node: string, reason: 'down' | 'left' | 'unknown'): void {
+    const known = reason !== 'unknown'
+    this.asks.failTo(
+      node,
+      () =>
+        new TroupeError(
+          known ? 'NODE_DOWN' : 'NO_SUCH_NODE',
+          known ? `node "${node}" is ${reason === 'left' ? 'gone (it left)' : 'down'}` : `no node "${node}" in the cluster`,
+          { reason: known ? 'node-down' : 'no-such-node' },
+        ),
+    )
+  }
+
+  // ---- ClusterHost ----
+
+  memberEvent(event: MemberEventName, member: Member): void {
+    this.emitWhenReady(() => this.emit(event, member))
+  }
+
+  connectionStateChanged(state: ConnectionState): void {
+    this.emitWhenReady(() => this.emit('connection', state))
+  }
+
+  forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void {
+    if (envelope.type !== 'message') return // counted on the link; nothing to report beyond that
+    this.deadLetters.rejected++
+    this.emit('deadletter', { to: envelope.to, from: envelope.from ?? `?@${from}`, message: undefined, reason: 'rejected', detail })
+  }
+
   metrics(): NodeMetrics {
+    const cluster = this.cluster?.metrics()
     return {
       actors: this.cells.size,
       pendingAsks: this.asks.size,
       delivered: this.delivered,
       deadLetters: { ...this.deadLetters },
-      held: this.cluster?.hold.size ?? 0,
-      peers: this.cluster?.metrics() ?? {},
+      ...(this.delivery?.metrics() ?? EMPTY_DELIVERY),
+      relayed: cluster?.relayed ?? 0,
+      clients: cluster?.clients ?? 0,
+      peers: cluster?.peers ?? (Object.create(null) as Record<string, LinkMetrics>),
     }
   }
 
@@ -420,10 +459,16 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.asks.failAll(closedError())
     const topLevel = [...this.cells.values()].filter((cell) => cell.parent === undefined)
     await Promise.all(topLevel.map((cell) => cell.stop()))
-    const undelivered = (await this.cluster?.close(this.closeGraceMs)) ?? []
+    await this.cluster?.close(this.closeGraceMs)
     this.closed = true
-    for (const envelope of undelivered) this.undeliverable(envelope, 'stopped', 'the node closed')
+    for (const envelope of this.delivery?.clear() ?? []) this.undeliverable(envelope, 'stopped', 'the node closed')
     this.asks.failAll(closedError())
+  }
+
+  /** Like inbound messages, events wait until the caller of createNode has had its turn to subscribe. */
+  private emitWhenReady(emit: () => void): void {
+    if (this.earlyEvents !== undefined) this.earlyEvents.push(emit)
+    else emit()
   }
 
   private resolve(target: Address | ActorRef): Ref {
@@ -440,32 +485,58 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return ref
   }
 
-  /** Local: straight to the mailbox. Remote: to the cluster, which picks a link, a relay or the hold queue. */
-  private route(ref: Ref, letter: Letter, options: SendOptions | undefined): boolean {
+  private ttlOf(options: SendOptions | undefined): number {
+    const ttlMs = options?.ttlMs
+    if (ttlMs === undefined) return this.holdTtlMs
+    if (typeof ttlMs !== 'number' || !(ttlMs >= 0)) {
+      throw new TroupeError('BAD_ARGUMENT', `bad ttlMs ${String(ttlMs)}: expected a number >= 0`)
+    }
+    return Math.min(ttlMs, this.cluster?.maxTtlMs ?? ttlMs)
+  }
+
+  /** To a local mailbox, by reference: messages are immutable (see docs/api.md), and sendable like remote ones. */
+  private sendLocal(ref: Ref, letter: Letter): boolean {
+    if (letter.askId === 0) prepareValue(letter.message, 'message')
     if (this.closed) {
       this.deadLetter(letter, 'stopped')
       return false
     }
-    if (ref.nodeId === this.id) return this.deliverLocal(ref.name, ref, letter)
-    const ttlMs = options?.ttlMs ?? this.holdTtlMs
-    if (options?.ttlMs !== undefined) assertPositiveNumber('ttlMs', ttlMs)
-    const { to, from, message: body, askId, origin } = letter
-    return this.sendRemote(
-      { type: 'message', seq: 0, to, from, origin, body, askId, ttl: ttlMs },
-      letter,
-      ttlMs,
-    )
+    return this.deliverLocal(ref.name, ref, letter)
   }
 
-  private sendRemote(envelope: SequencedEnvelope, letter: Letter, ttlMs: number): boolean {
-    const node = targetOf(envelope)
-    const result: RouteResult =
-      this.cluster?.route(envelope, node, this.clock.now() + ttlMs) ?? NOT_IN_A_CLUSTER
+  private sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {
+    return this.sendEnvelope(messageEnvelope(letter, body, this.incarnation), letter, ttlMs)
+  }
+
+  private sendEnvelope(envelope: DataEnvelope, letter: Letter, ttlMs: number): boolean {
+    const result: SendResult =
+      this.closed || this.delivery === undefined
+        ? { reason: this.closed ? 'stopped' : NOT_IN_A_CLUSTER.reason, detail: NOT_IN_A_CLUSTER.detail }
+        : this.delivery.send(envelope, ttlMs)
     if (typeof result === 'object') {
       this.deadLetter(letter, result.reason, result.detail)
       return false
     }
     return result === 'queued'
+  }
+
+  /** A reply counts only from the node the ask went to. */
+  private answer(reply: Extract<DataEnvelope, { type: 'reply' }>): void {
+    const asked = this.asks.nodeOf(reply.askId)
+    if (asked !== reply.origin) {
+      const detail = asked === undefined ? undefined : `an answer from "${reply.origin}" to an ask to "${asked}"`
+      this.deadLetter(replyLetter(this.id, `$reply@${reply.origin}`, undefined), 'no-reply-target', detail)
+      return
+    }
+    let value: unknown
+    try {
+      value = decodeValue(reply.body)
+    } catch (error) {
+      this.asks.fail(reply.askId, new TroupeError('UNENCODABLE', `the reply could not be read: ${(error as Error).message}`))
+      return
+    }
+    if (reply.failed) this.asks.fail(reply.askId, handlerError(this.asks.addressOf(reply.askId)!, value))
+    else this.asks.settle(reply.askId, value)
   }
 
   private deliverLocal(name: string, ref: Ref | undefined, letter: Letter): boolean {
@@ -479,19 +550,16 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.delivered++
     return true
   }
-
-  private deadline(): number {
-    return this.clock.now() + this.holdTtlMs
-  }
 }
 
-const replyLetter = (node: string, from: Address, value: unknown): Letter => ({
-  to: `$reply@${node}`,
-  from,
-  message: value,
-  askId: 0,
-  origin: node,
-})
+const EMPTY_DELIVERY: DeliveryMetrics = {
+  queued: 0,
+  held: 0,
+  heldBytes: 0,
+  resent: 0,
+  duplicatesDropped: 0,
+  outOfOrderDropped: 0,
+}
 
 /**
  * Starts a node. Without a transport it is standalone: its actors message each

@@ -2,12 +2,44 @@ import type { Clock } from './clock.js'
 import type { Authenticate, Authorize } from './cluster/admission.js'
 import type { ClusterSettings } from './cluster/cluster.js'
 import { DEFAULTS } from './defaults.js'
+import type { DeliverySettings } from './delivery/delivery.js'
 import { TroupeError } from './errors.js'
 import type { BackoffOptions } from './link/backoff.js'
-import type { LinkOptions } from './link/peerLink.js'
+import type { HopOptions } from './link/peerLink.js'
 import type { Transport } from './transport/transport.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
 import type { NodeRole } from './wire/envelope.js'
+
+/** Tuning of the traffic between this node and each other node. */
+export interface LinkOptions extends HopOptions {
+  /** Messages queued for one node (sent and not yet acknowledged, or waiting); past it, a send is a `queue-full` dead letter. @default 100_000 */
+  maxMessages: number
+  /** The same bound in bytes. @default 67_108_864 (64 MiB) */
+  maxBytes: number
+  /** Above this many queued for one node, `send` returns false; `drain` waits for half of it. @default 10_000 */
+  highWaterMessages: number
+  /** Above this many bytes, `send` returns false; `drain` waits for half of it. @default 8_388_608 (8 MiB) */
+  highWaterBytes: number
+  /** Send again what a node has not acknowledged after this long without progress. @default 1_000 */
+  retransmitMs: number
+  /** Largest encoded message; a bigger one is a `too-large` dead letter. @default 262_144 */
+  maxMessageBytes: number
+  /** Most messages sent to one node and not yet acknowledged (the sliding window). @default 8_192 */
+  windowMessages: number
+  /** How long an ack may wait to ride on a message going the other way; a quarter window acks at once. @default 25 */
+  ackDelayMs: number
+  /**
+   * How long a message waits for room in a full mailbox before it becomes a
+   * `queue-full` dead letter. Meanwhile messages behind it from the same node
+   * wait too and are not acknowledged, so the sender's window closes:
+   * backpressure, not loss. @default 2_000
+   */
+  deliveryTimeoutMs: number
+  /** Messages from one node kept waiting for a full mailbox; past it they are left to their sender to send again. @default 1_024 */
+  maxBacklogMessages: number
+  /** Bytes of messages from all nodes kept waiting for full mailboxes. @default 16_777_216 (16 MiB) */
+  maxBacklogBytes: number
+}
 
 /** Options of {@link createNode}. */
 export interface NodeOptions {
@@ -31,22 +63,28 @@ export interface NodeOptions {
   incarnation?: number
   /** Default `ttlMs` of messages to other nodes. @default 10_000 */
   holdTtlMs?: number
-  /** Heartbeat period of every link. @default 250 */
+  /** The longest `ttlMs` a send may ask for (a hub also caps its clients' to it). @default 60_000 */
+  maxTtlMs?: number
+  /** Heartbeat period of links between hubs. @default 250 */
   heartbeatMs?: number
+  /** A client sends its hub a heartbeat when it has sent nothing else for this long. @default 1_000 */
+  clientHeartbeatMs?: number
   /** Silence after which a peer is suspect. @default 750 */
   suspectAfterMs?: number
   /** Silence after which a peer is down (`member-down`). @default 1_500 */
   downAfterMs?: number
-  /** @default 5_000 */
+  /** How long a connection may take to complete its handshake (hello, welcome, `authenticate`). @default 5_000 */
   handshakeTimeoutMs?: number
-  /** How long `close()` waits for peers to acknowledge queued messages. @default 2_000 */
+  /** How long `close()` waits for peers to acknowledge what this node sent. @default 2_000 */
   closeGraceMs?: number
   /** Reconnect backoff. @default { initialMs: 100, maxMs: 5_000 } */
   reconnect?: BackoffOptions
-  /** Per-link queue bounds and batching; see {@link LinkOptions}. */
+  /** Per-node queue bounds, batching and flow control; see {@link LinkOptions}. */
   link?: Partial<LinkOptions>
-  /** Messages waiting for a node with no route yet. @default 100_000 */
+  /** Messages waiting for nodes that cannot be reached now (the hold queue). @default 100_000 */
   maxHeldMessages?: number
+  /** The hold queue's bound in bytes. @default 67_108_864 (64 MiB) */
+  maxHeldBytes?: number
   /** Largest frame accepted, checked before decoding. @default 1_048_576 */
   maxFrameBytes?: number
   /** Most envelopes accepted in one frame. @default 10_000 */
@@ -59,64 +97,107 @@ export interface NodeOptions {
   backgroundHeartbeatMs?: number
   /**
    * Hubs: checks every handshake and names who is connecting (see {@link Authenticate}).
-   * @default none: every node that speaks the protocol gets in
+   * @default none: every node that speaks the protocol gets in, in the role it claims
    */
   authenticate?: Authenticate
   /**
-   * Hubs: may refuse each message a client sends (see {@link Authorize}); a refused
-   * message is a `rejected` dead letter for its sender. @default none: clients may address any actor
+   * Hubs: may refuse each envelope with user data a client sends (see {@link Authorize});
+   * a refused message is a `rejected` dead letter for its sender. @default none: clients may address any actor
    */
   authorize?: Authorize
+  /**
+   * Hubs: the secret hubs prove to each other. A hub sends it as its token when
+   * dialing hubs, and admits a peer as a hub only with it (or when `authenticate`
+   * says `role: 'hub'`). @default none
+   */
+  hubSecret?: string
   /** Hubs: most client connections at once; past it a client is refused with 4503 (try later). @default 10_000 */
   maxClients?: number
+  /** Hubs: bytes buffered from a connection before its handshake completes; past it, closed with 4413. @default 65_536 */
+  maxEarlyBytes?: number
+  /** Include the stack of a handler's error in the failed reply to a remote asker. @default false */
+  remoteErrorStacks?: boolean
 }
 
-/**
- * The cluster's settings from a node's options, defaults applied and values checked.
- * @internal
- */
-export function clusterSettings(options: NodeOptions): ClusterSettings {
+/** The settings of a node's cluster and delivery layers, defaults applied and values checked. @internal */
+export function clusterSettings(options: NodeOptions): { cluster: ClusterSettings; delivery: DeliverySettings } {
   const transport = options.transport!
-  const settings: ClusterSettings = {
+  const role = options.role ?? (transport.listen === undefined ? 'client' : 'hub')
+  const link = { ...DEFAULTS.link, ...options.link }
+  for (const [name, value] of Object.entries(link)) assertPositiveNumber(`link.${name}`, value)
+  const { maxQueuedBytes, maxBatchBytes, maxSocketBufferedBytes, maxStallMs } = link
+  const downAfterMs = options.downAfterMs ?? DEFAULTS.downAfterMs
+  const maxTtlMs = options.maxTtlMs ?? DEFAULTS.maxTtlMs
+  const cluster: ClusterSettings = {
     transport,
     seeds: options.seeds ?? [],
     advertiseUrl: options.advertiseUrl,
-    role: options.role ?? (transport.listen === undefined ? 'client' : 'hub'),
+    role,
     heartbeatMs: options.heartbeatMs ?? DEFAULTS.heartbeatMs,
     suspectAfterMs: options.suspectAfterMs ?? DEFAULTS.suspectAfterMs,
-    downAfterMs: options.downAfterMs ?? DEFAULTS.downAfterMs,
+    downAfterMs,
+    clientHeartbeatMs: options.clientHeartbeatMs ?? DEFAULTS.clientHeartbeatMs,
+    backgroundHeartbeatMs: options.backgroundHeartbeatMs ?? DEFAULTS.backgroundHeartbeatMs,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     reconnect: { ...DEFAULTS.reconnect, ...options.reconnect },
-    link: { ...DEFAULTS.link, ...options.link },
-    maxHeldMessages: options.maxHeldMessages ?? DEFAULTS.maxHeldMessages,
+    hop: { maxQueuedBytes, maxBatchBytes, maxSocketBufferedBytes, maxStallMs },
     random: options.random ?? Math.random,
-    backgroundHeartbeatMs: options.backgroundHeartbeatMs ?? DEFAULTS.backgroundHeartbeatMs,
-    token: options.token,
+    // a hub dials other hubs with the hub secret, when there is one
+    token: role === 'hub' && options.hubSecret !== undefined ? options.hubSecret : options.token,
     admission: {
       authenticate: options.authenticate,
       authorize: options.authorize,
       maxClients: options.maxClients ?? DEFAULTS.maxClients,
+      hubSecret: options.hubSecret,
+      maxIncarnationSkewMs: DEFAULTS.maxIncarnationSkewMs,
     },
+    // a client that went down is remembered as long as anything it sent may still come back
+    retentionMs: maxTtlMs + downAfterMs,
+    maxTtlMs,
+    maxEarlyBytes: options.maxEarlyBytes ?? DEFAULTS.maxEarlyBytes,
+    claimWaitMs: DEFAULTS.claimWaitMs,
   }
-  assertPositiveInteger('maxClients', settings.admission.maxClients)
+  const delivery: DeliverySettings = {
+    maxMessages: link.maxMessages,
+    maxBytes: link.maxBytes,
+    highWaterMessages: link.highWaterMessages,
+    highWaterBytes: link.highWaterBytes,
+    windowMessages: link.windowMessages,
+    retransmitMs: link.retransmitMs,
+    ackDelayMs: link.ackDelayMs,
+    deliveryTimeoutMs: link.deliveryTimeoutMs,
+    maxMessageBytes: link.maxMessageBytes,
+    maxBacklogMessages: link.maxBacklogMessages,
+    maxBacklogBytes: link.maxBacklogBytes,
+    maxHeldMessages: options.maxHeldMessages ?? DEFAULTS.maxHeldMessages,
+    maxHeldBytes: options.maxHeldBytes ?? DEFAULTS.maxHeldBytes,
+    unknownNodeGraceMs: DEFAULTS.unknownNodeGraceMs,
+  }
+  assertPositiveInteger('maxClients', cluster.admission.maxClients)
   for (const name of [
     'heartbeatMs',
+    'clientHeartbeatMs',
     'suspectAfterMs',
     'downAfterMs',
     'handshakeTimeoutMs',
     'backgroundHeartbeatMs',
+    'maxTtlMs',
+    'maxEarlyBytes',
   ] as const) {
-    assertPositiveNumber(name, settings[name])
+    assertPositiveNumber(name, cluster[name])
   }
-  if (!(settings.suspectAfterMs < settings.downAfterMs)) {
+  if (!(cluster.suspectAfterMs < cluster.downAfterMs)) {
     throw new TroupeError(
       'BAD_ARGUMENT',
-      `bad suspectAfterMs ${settings.suspectAfterMs}: must be below downAfterMs ${settings.downAfterMs}`,
+      `bad suspectAfterMs ${cluster.suspectAfterMs}: must be below downAfterMs ${cluster.downAfterMs}`,
     )
   }
-  for (const [name, value] of Object.entries(settings.link)) assertPositiveNumber(`link.${name}`, value)
-  assertPositiveNumber('reconnect.initialMs', settings.reconnect.initialMs)
-  assertPositiveNumber('reconnect.maxMs', settings.reconnect.maxMs)
-  assertPositiveInteger('maxHeldMessages', settings.maxHeldMessages)
-  return settings
+  assertPositiveNumber('reconnect.initialMs', cluster.reconnect.initialMs)
+  assertPositiveNumber('reconnect.maxMs', cluster.reconnect.maxMs)
+  assertPositiveInteger('maxHeldMessages', delivery.maxHeldMessages)
+  assertPositiveNumber('maxHeldBytes', delivery.maxHeldBytes)
+  if (options.hubSecret !== undefined && (typeof options.hubSecret !== 'string' || options.hubSecret.length < 16)) {
+    throw new TroupeError('BAD_ARGUMENT', 'bad hubSecret: use a string of at least 16 characters')
+  }
+  return { cluster, delivery }
 }

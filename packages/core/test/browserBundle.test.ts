@@ -3,13 +3,17 @@ import { runInNewContext } from 'node:vm'
 import { build } from 'esbuild'
 import { describe, expect, it } from 'vitest'
 
-const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url))
+const src = fileURLToPath(new URL('../src/', import.meta.url))
 
 describe('core in a browser', () => {
   it('bundles for the browser platform and runs where no Node.js global exists', async () => {
     // esbuild fails on any `node:*` or Node built-in import when the platform is the browser
     const result = await build({
-      entryPoints: [entry],
+      stdin: {
+        contents: `export * from './index.ts'; export { FrameCodec, encodeValue, decodeValue } from './internal.ts'`,
+        resolveDir: src,
+        loader: 'ts',
+      },
       bundle: true,
       platform: 'browser',
       format: 'iife',
@@ -39,17 +43,20 @@ describe('core in a browser', () => {
         node.spawn('echo', { receive: (msg, ctx) => ctx.reply(msg.toUpperCase()) })
         const reply = await node.ask('echo@tab', 'hi')
         const codec = new Troupe.FrameCodec()
-        const [ack] = codec.decode(codec.encode([{ type: 'ack', seq: 7 }]))
+        const [bye] = codec.decode(codec.encode([{ type: 'bye', reason: 'done' }]))
+        const value = Troupe.decodeValue(Troupe.encodeValue({ big: 2n ** 70n, map: new Map([[1, new Set(['a'])]]) }))
         const generated = (await Troupe.createNode()).id
         await node.close()
-        return { reply, ack, generated, hasProcess: typeof process, hasBuffer: typeof Buffer }
+        return { reply, bye, value, generated, hasProcess: typeof process, hasBuffer: typeof Buffer }
       })()`,
       browserGlobals,
     )
-    const { reply, ack, generated, hasProcess, hasBuffer } = await outcome
-    expect({ reply, ack, hasProcess, hasBuffer }).toEqual({
+    const { reply, bye, value, generated, hasProcess, hasBuffer } = await outcome
+    expect({ reply, bye, big: value.big, map: [...value.map].map(([k, v]) => [k, [...v]]), hasProcess, hasBuffer }).toEqual({
       reply: 'HI',
-      ack: { type: 'ack', seq: 7 },
+      bye: { type: 'bye', reason: 'done' },
+      big: 2n ** 70n,
+      map: [[1, ['a']]],
       hasProcess: 'undefined',
       hasBuffer: 'undefined',
     })

@@ -15,6 +15,11 @@ export interface SendOptions {
 export interface AskOptions extends SendOptions {
   /** How long to wait for the reply. @default 5_000 */
   timeoutMs?: number
+  /**
+   * Wait for a node that is down or unknown (until the timeout), rather than
+   * failing fast with `NODE_DOWN` or `NO_SUCH_NODE`. @default false
+   */
+  waitForNode?: boolean
 }
 
 /**

@@ -1,21 +1,29 @@
 import type { Address } from '../address.js'
 import type { Clock, TimerHandle } from '../clock.js'
 import { TroupeError } from '../errors.js'
+import { randomId } from '../host.js'
 
 interface Pending {
   resolve(value: unknown): void
   reject(error: Error): void
   timer: TimerHandle
+  /** The address the ask went to, and its node: the only one whose answer settles it. */
+  readonly to: Address
+  readonly node: string
+  /** The asker chose to wait for a node that is down or unknown, rather than fail fast. */
+  readonly waitForNode: boolean
 }
 
 /**
  * The asks a node is waiting on, each with its timeout. An ask ends exactly
- * once: replied, failed, timed out, or failed by `failAll` on close.
+ * once: replied, failed, timed out, or failed by `failAll` on close. Ask ids
+ * are random (an answer cannot be forged by guessing one), and an answer
+ * counts only if it comes from the node the ask went to.
  * @internal
  */
 export class PendingAsks {
-  private nextId = 1
   private readonly pending = new Map<number, Pending>()
+  private readonly byNode = new Map<string, Set<number>>()
 
   constructor(private readonly clock: Clock) {}
 
@@ -23,16 +31,30 @@ export class PendingAsks {
     return this.pending.size
   }
 
-  open<T>(to: Address, timeoutMs: number): { id: number; promise: Promise<T> } {
-    const id = this.nextId++
+  open<T>(to: Address, node: string, timeoutMs: number, waitForNode: boolean): { id: number; promise: Promise<T> } {
+    let id = randomId()
+    while (this.pending.has(id)) id = randomId()
     const promise = new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
-        this.pending.delete(id)
-        reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
+        if (this.take(id) !== undefined)
+          reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
       }, timeoutMs)
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer })
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, to, node, waitForNode })
     })
+    let ids = this.byNode.get(node)
+    if (ids === undefined) this.byNode.set(node, (ids = new Set()))
+    ids.add(id)
     return { id, promise }
+  }
+
+  /** The node ask `id` went to, while it is pending. */
+  nodeOf(id: number): string | undefined {
+    return this.pending.get(id)?.node
+  }
+
+  /** The address ask `id` went to, while it is pending. */
+  addressOf(id: number): Address | undefined {
+    return this.pending.get(id)?.to
   }
 
   /** Ends ask `id` with a reply; false if it has already ended. */
@@ -49,6 +71,13 @@ export class PendingAsks {
     return entry !== undefined
   }
 
+  /** Fails the asks to `node` that do not wait for it (it is down, or unknown): `error` says why. */
+  failTo(node: string, error: () => Error): void {
+    for (const id of this.byNode.get(node) ?? []) {
+      if (!this.pending.get(id)!.waitForNode) this.fail(id, error())
+    }
+  }
+
   failAll(error: Error): void {
     for (const id of [...this.pending.keys()]) this.fail(id, error)
   }
@@ -57,6 +86,9 @@ export class PendingAsks {
     const entry = this.pending.get(id)
     if (entry === undefined) return undefined
     this.pending.delete(id)
+    const ids = this.byNode.get(entry.node)
+    ids?.delete(id)
+    if (ids?.size === 0) this.byNode.delete(entry.node)
     this.clock.clearTimeout(entry.timer)
     return entry
   }

@@ -4,9 +4,12 @@ import type { Address } from '../address.js'
  * Why a message was not delivered:
  * - `no-such-actor`: no actor has the target name on the target node;
  * - `ttl-expired`: the target node stayed unreachable longer than the message's TTL;
- * - `queue-full`: a bounded queue (mailbox, link or hold queue) was full;
- * - `node-down`: the target node is down or unknown and the message could not wait;
- * - `rejected`: an authorize hook refused it;
+ * - `queue-full`: a bounded queue (mailbox, or the queue of messages for a node) was full;
+ * - `node-down`: the target node went down or left, and the message could not wait;
+ * - `no-such-node`: no node of the cluster has the target node's id;
+ * - `rejected`: a hub refused it (`authorize`, or a client sending as someone else);
+ * - `too-large`: the encoded message is larger than `link.maxMessageBytes`;
+ * - `unencodable`: the message holds something that cannot cross the wire, or arrived malformed;
  * - `stopped`: the target actor or node stopped before handling it;
  * - `no-reply-target`: a reply with nobody to take it (no sender, or the ask already ended).
  */
@@ -15,7 +18,10 @@ export type DeadLetterReason =
   | 'ttl-expired'
   | 'queue-full'
   | 'node-down'
+  | 'no-such-node'
   | 'rejected'
+  | 'too-large'
+  | 'unencodable'
   | 'stopped'
   | 'no-reply-target'
 
@@ -25,7 +31,10 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'ttl-expired',
   'queue-full',
   'node-down',
+  'no-such-node',
   'rejected',
+  'too-large',
+  'unencodable',
   'stopped',
   'no-reply-target',
 ]

@@ -64,7 +64,7 @@ export class ClientConnector {
       try {
         if (await this.host.dial(url)) break
       } catch (error) {
-        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.code)) {
+        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.closeCode)) {
           // the same credentials will be refused again: stop until told to try (new token, page reload)
           this.refused = true
           this.running = false

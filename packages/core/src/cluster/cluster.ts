@@ -1,40 +1,29 @@
-import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { Clock, TimerHandle } from '../clock.js'
-import { queueMicrotask } from '../host.js'
+import type { Delivery, Standing } from '../delivery/delivery.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
-import { awaitHello, dial, type Handshaken } from '../link/handshake.js'
-import type { OutboxEntry } from '../link/outbox.js'
+import type { HopOptions, LinkHost, LinkMetrics, PeerLink } from '../link/peerLink.js'
+import { PeerLink as Link } from '../link/peerLink.js'
+import { CLOSE_CODES, type Listener, type Transport } from '../transport/transport.js'
+import { dataHead, type FrameCodec } from '../wire/codec.js'
 import {
-  type LinkHost,
-  type LinkMetrics,
-  type LinkOptions,
-  PeerLink,
-  type Refusal,
-} from '../link/peerLink.js'
-import {
-  CLOSE_CODES,
-  type Connection,
-  type ConnectionInfo,
-  type Listener,
-  type Transport,
-} from '../transport/transport.js'
-import type { FrameCodec } from '../wire/codec.js'
-import { PROTOCOL_VERSION } from '../wire/codes.js'
-import type {
-  ByeEnvelope,
-  GossipEnvelope,
-  HelloEnvelope,
-  MemberRecord,
-  MemberStatus,
-  NodeRole,
-  SequencedEnvelope,
-  WelcomeEnvelope,
+  type ByeEnvelope,
+  type DataEnvelope,
+  destinationOf,
+  type GossipEnvelope,
+  type HelloEnvelope,
+  type MemberRecord,
+  type NodeRole,
+  type RoutedControlEnvelope,
+  type WelcomeEnvelope,
 } from '../wire/envelope.js'
-import { type AdmissionSettings, admit, checkFromClient } from './admission.js'
+import type { AdmissionSettings, Claim } from './admission.js'
 import { ClientConnector } from './clientConnector.js'
-import { HoldQueue } from './holdQueue.js'
+import { acceptConnection, type ConnectionsHost, dialConnection } from './connections.js'
+import { ConnectionWatch } from './connectionWatch.js'
+import { Gossip } from './gossip.js'
 import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
+import { checkFromClient } from './trust.js'
 
 /** Resolved cluster settings (defaults applied by the node). @internal */
 export interface ClusterSettings {
@@ -45,16 +34,20 @@ export interface ClusterSettings {
   heartbeatMs: number
   suspectAfterMs: number
   downAfterMs: number
+  clientHeartbeatMs: number
+  backgroundHeartbeatMs: number
   handshakeTimeoutMs: number
   reconnect: Required<BackoffOptions>
-  link: LinkOptions
-  maxHeldMessages: number
+  hop: HopOptions
   random: () => number
-  /** Heartbeat period while the page is hidden or frozen (browsers throttle timers anyway). */
-  backgroundHeartbeatMs: number
-  /** Sent in the handshake for the hub to authenticate; a function is called at every dial (for refresh). */
   token: string | (() => string | Promise<string>) | undefined
   admission: AdmissionSettings
+  /** How long rows of clients that went down, and their streams, are kept. */
+  retentionMs: number
+  maxTtlMs: number
+  maxEarlyBytes: number
+  /** How long a hub waits for a live holder of an id to go away before refusing the id to a newcomer. */
+  claimWaitMs: number
 }
 
 /** A node's link to the cluster, as a browser tab's UI shows it. */
@@ -66,46 +59,48 @@ export interface ClusterHost {
   readonly incarnation: number
   readonly clock: Clock
   readonly codec: FrameCodec
-  /** An envelope arrived (in order, once); false if a full mailbox cannot take it yet (see {@link LinkHost.deliver}). */
-  receive(envelope: SequencedEnvelope, from: string, force: boolean): boolean
-  /** An envelope could not be delivered. */
-  undeliverable(envelope: SequencedEnvelope, reason: DeadLetterReason, detail?: string): void
   memberEvent(event: MemberEventName, member: Member): void
   connectionStateChanged(state: ConnectionState): void
+  /** A client sent an envelope claiming to be someone else's, or only a hub's to send: dropped. */
+  forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void
 }
 
-/** The outcome of routing an envelope to another node: queued (above the high-water mark or not), or refused. */
-export type RouteResult = 'queued' | 'backpressure' | Refusal
-
 /**
- * Layers 3–5 for one node: routes envelopes to peer links (directly, through
- * a hub, or into the hold queue), dials and accepts connections, keeps the
- * member table, spreads it by gossip and detects failed peers.
+ * Membership and links for one node: accepts and dials connections, keeps
+ * the member table and spreads it, detects failed peers, and knows the route
+ * to every node (its own link, its hub's, or this client's hub). Passes on
+ * what is for other nodes, checking what clients send; hands what is for this
+ * node to the delivery layer.
  * @internal
  */
-export class Cluster implements LinkHost {
+export class Cluster implements LinkHost, ConnectionsHost {
   readonly links = new Map<string, PeerLink>()
+  readonly hubLinks = new Map<string, PeerLink>()
   readonly membership: Membership
-  readonly hold: HoldQueue
   url: string | undefined
+  private readonly gossip: Gossip
+  private readonly watch: ConnectionWatch
   private listener: Listener | undefined
-  /** A hub's dialing of the other hubs; clients have a connector instead. */
   private readonly mesh: HubMesh | undefined
+  private readonly connector: ClientConnector | undefined
   private timer: TimerHandle | undefined
   private closed = false
-  private changed: MemberRecord[] = []
-  private gossipScheduled = false
   private ticks = 0
-  /** A client's way back to a hub; hubs have none. */
-  private readonly connector: ClientConnector | undefined
+  /** This hub's clients with a connection up (counted, so admission never walks the links). */
+  private readonly clientsUp = new Set<PeerLink>()
   private networkOnline = true
   private background = false
   private state: ConnectionState = 'connecting'
   /** Why the hubs refused this client, while they do. */
   private refusal: string | undefined
+  /** The longest TTL this client's hub lets its messages wait. */
+  private hubMaxTtlMs: number | undefined
+  private readonly noticed = new Map<string, number>()
+  private relayed = 0
 
   constructor(
     private readonly host: ClusterHost,
+    private readonly delivery: Delivery,
     private readonly settings: ClusterSettings,
   ) {
     const self: MemberRecord = {
@@ -115,40 +110,41 @@ export class Cluster implements LinkHost {
       status: 'up',
       via: undefined,
       url: undefined,
+      principal: undefined,
     }
-    this.membership = new Membership(
-      self,
-      (event, member) => host.memberEvent(event, member),
-      (member) => this.gossipChange(member),
-    )
-    this.hold = new HoldQueue(settings.maxHeldMessages)
+    this.membership = new Membership(self, {
+      event: (event, member) => host.memberEvent(event, member),
+      changed: (member) => this.memberChanged(member),
+      freed: (member) => this.memberFreed(member),
+    })
+    this.gossip = new Gossip(this)
+    this.watch = new ConnectionWatch(this, settings, host.clock.now())
     if (settings.role === 'hub') {
       this.mesh = new HubMesh({
         selfId: host.id,
         clock: host.clock,
         seeds: settings.seeds,
         isClosed: () => this.closed,
-        links: this.links,
+        links: this.hubLinks,
         linkOf: (id) => this.linkOf(id),
         idOfUrl: (url) => this.idOfUrl(url),
         members: () => this.membership.others(),
-        dial: (url, expected) => this.dialUrl(url, expected),
+        dial: (url) => dialConnection(this, url),
         makeBackoff: () => this.makeBackoff(),
       })
-    }
-    if (settings.role === 'client') {
+    } else {
       this.connector = new ClientConnector(
         {
           clock: host.clock,
           candidates: () => this.hubCandidates(),
           dial: async (url) => {
-            await this.dialUrl(url, this.idOfUrl(url))
-            return this.hasHubLink()
+            await dialConnection(this, url)
+            return this.hubLink() !== undefined
           },
-          isConnected: () => this.hasHubLink(),
+          isConnected: () => this.hubLink() !== undefined,
           mayDial: () => this.networkOnline && !this.closed,
           refused: (error) => {
-            this.refusal = `${error.code} ${error.reason}`
+            this.refusal = `${error.closeCode} ${error.closeReason}`
             this.updateState()
           },
         },
@@ -157,8 +153,19 @@ export class Cluster implements LinkHost {
     }
   }
 
-  get selfIncarnation(): number {
+  // ---- what connections and links read ----
+
+  get id(): string {
+    return this.host.id
+  }
+  get selfId(): string {
+    return this.host.id
+  }
+  get incarnation(): number {
     return this.host.incarnation
+  }
+  get role(): NodeRole {
+    return this.settings.role
   }
   get clock(): Clock {
     return this.host.clock
@@ -166,19 +173,39 @@ export class Cluster implements LinkHost {
   get codec(): FrameCodec {
     return this.host.codec
   }
-  get options(): LinkOptions {
-    return this.settings.link
+  get transport(): Transport {
+    return this.settings.transport
   }
-
+  get hop(): HopOptions {
+    return this.settings.hop
+  }
+  get handshakeTimeoutMs(): number {
+    return this.settings.handshakeTimeoutMs
+  }
+  get maxEarlyBytes(): number {
+    return this.settings.maxEarlyBytes
+  }
+  get maxTtlMs(): number {
+    return this.hubMaxTtlMs ?? this.settings.maxTtlMs
+  }
+  get admission(): AdmissionSettings {
+    return this.settings.admission
+  }
+  get token(): ClusterSettings['token'] {
+    return this.settings.token
+  }
   get connectionState(): ConnectionState {
     return this.state
+  }
+  isClosed(): boolean {
+    return this.closed
   }
 
   /** Listens (hubs), dials the seeds once, and starts the heartbeat. */
   async start(): Promise<void> {
     const { transport, role } = this.settings
     if (role === 'hub' && transport.listen !== undefined) {
-      this.listener = await transport.listen((connection, info) => void this.accept(connection, info))
+      this.listener = await transport.listen((connection, info) => void acceptConnection(this, connection, info))
       this.url = this.settings.advertiseUrl ?? this.listener.url
       Object.assign(this.membership.self, { url: this.url })
     }
@@ -188,7 +215,111 @@ export class Cluster implements LinkHost {
     this.updateState()
   }
 
-  // ---- what the page tells a client (see nodeControls) ----
+  // ---- routes ----
+
+  /** The link that carries envelopes for `node` now: its own, its hub's, or (for a client) this node's hub. */
+  routeTo(node: string): PeerLink | undefined {
+    if (this.settings.role === 'client') return node === this.host.id ? undefined : this.hubLink()
+    const own = this.links.get(node)
+    if (own?.isUp) return own
+    const via = this.membership.get(node)?.via
+    if (via === undefined || via === this.host.id) return undefined
+    const hub = this.hubLinks.get(via)
+    return hub?.isUp ? hub : undefined
+  }
+
+  standing(node: string): Standing {
+    const status = this.membership.get(node)?.status
+    if (status === undefined) return 'unknown'
+    return status === 'up' || status === 'suspect' ? 'up' : status
+  }
+
+  // ---- LinkHost ----
+
+  received(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void {
+    const fromClient = link.role === 'client'
+    if (fromClient && this.settings.role === 'hub') {
+      const verdict = checkFromClient(link, envelope, this.settings.admission.authorize)
+      if (verdict !== undefined) {
+        link.countRejected()
+        if (verdict.kind === 'forged') this.host.forged(link.peerId, envelope, verdict.detail)
+        else this.refuse(envelope as DataEnvelope, link, verdict.detail)
+        return
+      }
+    } else if (fromClient && (envelope.type === 'unreachable' || envelope.type === 'refused')) {
+      return // only hubs speak of routes
+    }
+    const dest = destinationOf(envelope)
+    if (dest === this.host.id) this.dispatch(envelope, link)
+    else if (this.settings.role === 'hub') this.relay(envelope, dest, link)
+  }
+
+  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void {
+    if (envelope.type === 'bye') {
+      this.observeLink(link)
+      return
+    }
+    // membership is the hubs' business: what a client says of the cluster is not believed
+    if (link.role === 'client') return
+    const now = this.clock.now()
+    for (const record of envelope.members) {
+      this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true, now)
+    }
+    this.mesh?.connectHubs()
+  }
+
+  linkDown(link: PeerLink): void {
+    this.observeLink(link)
+    if (link.role === 'client' && this.settings.role === 'hub') {
+      this.clientsUp.delete(link)
+      this.watch.closed(link)
+    }
+    this.updateState()
+    this.delivery.routesChanged()
+    if (this.connector !== undefined) void this.connector.ensure()
+    else this.mesh?.redial(link)
+  }
+
+  writable(link: PeerLink): void {
+    this.delivery.linkWritable(link)
+  }
+
+  // ---- ConnectionsHost ----
+
+  linkOf(id: string): PeerLink {
+    let link = this.links.get(id)
+    if (link === undefined) {
+      link = new Link(id, this)
+      this.links.set(id, link)
+    }
+    return link
+  }
+
+  claimOf(hello: HelloEnvelope): Claim {
+    const connectedHere = this.links.get(hello.from)?.isUp === true
+    return {
+      record: this.membership.get(hello.from),
+      connectedHere,
+      clients: this.clientsUp.size,
+      released: () => this.released(hello.from, hello.incarnation),
+    }
+  }
+
+  attached(link: PeerLink, peer: HelloEnvelope | WelcomeEnvelope): void {
+    if (peer.role === 'hub') this.hubLinks.set(link.peerId, link)
+    if (peer.type === 'welcome' && peer.role === 'hub') this.hubMaxTtlMs = peer.maxTtlMs
+    if (peer.role === 'client' && this.settings.role === 'hub') {
+      this.clientsUp.add(link)
+      this.watch.opened(link)
+    }
+    this.observeLink(link)
+    this.updateState()
+    if (this.settings.role === 'hub') this.gossip.welcome(link)
+    this.delivery.routesChanged()
+    this.mesh?.connectHubs()
+  }
+
+  // ---- page controls (see nodeControls) ----
 
   setNetworkOnline(online: boolean): void {
     this.networkOnline = online
@@ -216,35 +347,17 @@ export class Cluster implements LinkHost {
     this.updateState()
   }
 
-  /** Sends a sequenced envelope toward `node`: its link, a hub it sits behind, or the hold queue. */
-  route(envelope: SequencedEnvelope, node: string, deadline: number): RouteResult {
-    const link = this.linkFor(node)
-    if (link === undefined) {
-      if (this.hold.hold({ node, envelope, deadline })) return 'queued'
-      return { reason: 'queue-full', detail: `the hold queue is full (${this.hold.size} messages)` }
-    }
-    return link.enqueue(envelope, deadline) ?? (link.outbox.aboveHighWater ? 'backpressure' : 'queued')
-  }
-
-  /** Resolves once the link that carries messages for `node` is below its low-water mark. */
-  drain(node: string): Promise<void> {
-    return this.linkFor(node)?.drain() ?? Promise.resolve()
-  }
-
-  metrics(): Record<string, LinkMetrics> {
-    const peers: Record<string, LinkMetrics> = {}
+  metrics(): { peers: Record<string, LinkMetrics>; relayed: number; clients: number } {
+    // no prototype: a peer named "__proto__" is a peer like any other
+    const peers = Object.create(null) as Record<string, LinkMetrics>
     for (const [id, link] of this.links) peers[id] = link.metrics()
-    return peers
+    return { peers, relayed: this.relayed, clients: this.clientsUp.size }
   }
 
-  /**
-   * Waits (up to `graceMs`) for connected peers to acknowledge what is queued
-   * for them, says goodbye to every peer, and stops. Envelopes still queued
-   * are returned to the node.
-   */
-  async close(graceMs: number): Promise<SequencedEnvelope[]> {
+  /** Waits (up to `graceMs`) for what this node sent to be acknowledged, says goodbye to every peer, and stops. */
+  async close(graceMs: number): Promise<void> {
     const deadline = this.clock.now() + graceMs
-    while (this.clock.now() < deadline && [...this.links.values()].some((l) => l.isUp && l.outbox.size > 0)) {
+    while (this.clock.now() < deadline && !this.delivery.settled) {
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 10))
     }
     this.closed = true
@@ -252,300 +365,199 @@ export class Cluster implements LinkHost {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     for (const link of this.links.values()) link.leave('node closed')
     await this.listener?.close()
-    const left: SequencedEnvelope[] = this.hold.clear().map((h) => h.envelope)
-    for (const link of this.links.values()) left.push(...link.outbox.clear().map((e) => e.envelope))
-    return left
   }
 
-  // ---- LinkHost ----
+  // ---- inbound ----
 
-  deliver(envelope: SequencedEnvelope, link: PeerLink, force: boolean): boolean {
-    if (envelope.type === 'message' && link.peer?.role === 'client' && this.settings.role === 'hub') {
-      const refusal = checkFromClient(link, envelope, this.settings.admission.authorize)
-      if (refusal !== undefined) {
-        link.countRejected()
-        // the dead letter goes back to the link's own node, whatever the envelope claimed
-        this.host.undeliverable({ ...envelope, origin: link.peerId }, refusal.reason, refusal.detail)
-        return true
-      }
+  private dispatch(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void {
+    const delivery = this.delivery
+    switch (envelope.type) {
+      case 'ack':
+        delivery.acked(envelope, link)
+        return
+      case 'unreachable':
+        delivery.unreachableReported(envelope.node, envelope.reason)
+        return
+      case 'refused':
+        delivery.refusedReported(envelope)
+        return
+      default:
+        delivery.received(envelope)
     }
-    return this.host.receive(envelope, link.peerId, force)
-  }
-
-  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void {
-    if (envelope.type === 'bye') {
-      this.observeLink(link)
-      return
-    }
-    // membership is the hubs' business: what a client says of the cluster is not believed
-    if (link.peer?.role === 'client' && this.settings.role === 'hub') return
-    for (const record of envelope.members) {
-      this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true)
-    }
-    this.mesh?.connectHubs()
-    this.releaseHeld()
-  }
-
-  linkDown(link: PeerLink): void {
-    this.observeLink(link)
-    this.updateState()
-    if (this.connector !== undefined) void this.connector.ensure()
-    else this.mesh?.redial(link)
-  }
-
-  expired(entry: OutboxEntry): void {
-    this.host.undeliverable(entry.envelope, 'ttl-expired')
-  }
-
-  // ---- connections ----
-
-  private async accept(connection: Connection, info: ConnectionInfo): Promise<void> {
-    let handshake: Handshaken<HelloEnvelope>
-    try {
-      handshake = await awaitHello(connection, this.codec, this.clock, this.settings.handshakeTimeoutMs)
-    } catch {
-      return // the handshake closed the connection and said why
-    }
-    const hello = handshake.envelope
-    if (this.closed || hello.from === this.host.id) {
-      connection.close(CLOSE_CODES.PROTOCOL_ERROR, this.closed ? 'node closed' : 'that is my own node id')
-      return
-    }
-    const verdict = await admit(
-      hello,
-      info,
-      this.links.get(hello.from),
-      this.clientCount(),
-      this.settings.admission,
-    )
-    if ('close' in verdict) {
-      connection.close(...verdict.close)
-      return
-    }
-    const link = this.linkOf(hello.from)
-    if (link.isUp && !this.replaces(link, false)) {
-      connection.close(CLOSE_CODES.REPLACED, 'a connection to this node is already up')
-      return
-    }
-    link.principal = verdict.principal
-    const knowsThisProcess = link.peer?.incarnation === hello.incarnation
-    const welcome: WelcomeEnvelope = {
-      type: 'welcome',
-      version: PROTOCOL_VERSION,
-      from: this.host.id,
-      incarnation: this.host.incarnation,
-      role: this.settings.role,
-      received: knowsThisProcess ? link.receivedSeq : 0,
-      peerIncarnation: knowsThisProcess ? hello.incarnation : 0,
-      url: this.url,
-    }
-    connection.send(this.codec.encode([welcome]))
-    this.attach(link, handshake, hello, false)
-  }
-
-  /** Dials `url`; the peer's id is known for reconnects, not for seeds. */
-  private async dialUrl(url: string, expected: string | undefined): Promise<PeerLink | undefined> {
-    const known = expected === undefined ? undefined : this.links.get(expected)
-    const hello: HelloEnvelope = {
-      type: 'hello',
-      version: PROTOCOL_VERSION,
-      from: this.host.id,
-      incarnation: this.host.incarnation,
-      role: this.settings.role,
-      received: known?.peer === undefined ? 0 : known.receivedSeq,
-      peerIncarnation: known?.peer?.incarnation ?? 0,
-      token: typeof this.settings.token === 'function' ? await this.settings.token() : this.settings.token,
-      url: this.url,
-    }
-    const handshake = await dial(
-      this.settings.transport,
-      url,
-      hello,
-      this.codec,
-      this.clock,
-      this.settings.handshakeTimeoutMs,
-    )
-    const welcome = handshake.envelope
-    const link = welcome.from === this.host.id ? undefined : this.linkOf(welcome.from)
-    if (this.closed || link === undefined || (link.isUp && !this.replaces(link, true))) {
-      handshake.connection.close(CLOSE_CODES.NORMAL, 'not needed')
-      return link
-    }
-    const knowsThisProcess = link.peer?.incarnation === welcome.incarnation
-    if (
-      knowsThisProcess &&
-      (hello.peerIncarnation !== welcome.incarnation || hello.received !== link.receivedSeq)
-    ) {
-      // our hello did not say what we have from this very process (we dialed a seed URL): say it again
-      handshake.connection.close(CLOSE_CODES.NORMAL, 'redialing with the right state')
-      return this.dialUrl(url, welcome.from)
-    }
-    this.attach(link, handshake, welcome, true)
-    return link
-  }
-
-  private attach(
-    link: PeerLink,
-    handshake: Handshaken<unknown>,
-    peer: HelloEnvelope | WelcomeEnvelope,
-    dialed: boolean,
-  ): void {
-    link.attach(handshake.connection, peer, dialed, handshake.early)
-    if (this.connector !== undefined && peer.role === 'hub') this.moveToHub(link)
-    this.observeLink(link)
-    this.updateState()
-    // a new link first learns everything this node knows (a client has nothing to teach)
-    if (this.settings.role === 'hub') link.sendControl({ type: 'gossip', members: this.membership.list() })
-    this.releaseHeld()
-    this.mesh?.connectHubs()
   }
 
   /**
-   * Two connections between the same pair: keep the one dialed by the smaller
-   * node id; a reconnect from the side that dialed the old one replaces it.
+   * Passes an envelope on toward `dest`. A hub passes on from its clients to
+   * anyone, but from another hub only to its own clients, so no envelope goes
+   * round between hubs that disagree on a route. Nothing is kept: if the next
+   * hop is missing or full the envelope is dropped (its origin still holds it),
+   * and the origin hears why.
    */
-  private replaces(link: PeerLink, newDialedByUs: boolean): boolean {
-    if (link.dialed === newDialedByUs) return true
-    const smallerIsUs = this.host.id < link.peerId
-    return newDialedByUs === smallerIsUs
+  private relay(envelope: DataEnvelope | RoutedControlEnvelope, dest: string, from: PeerLink): void {
+    let next = this.routeTo(dest)
+    if (next !== undefined && from.role === 'hub' && next.role === 'hub') next = undefined
+    if (from.role === 'client') this.gossip.interest(from, dest)
+    if (next === undefined) {
+      if (envelope.type !== 'ack' && envelope.type !== 'unreachable' && envelope.type !== 'refused') {
+        this.notifyUnreachable(envelope.origin, dest, from)
+      }
+      return
+    }
+    let sent: boolean
+    if (envelope.type === 'ack' || envelope.type === 'unreachable' || envelope.type === 'refused') {
+      const bytes = this.codec.encodeEnvelope(envelope)
+      sent = next.sendData([bytes], bytes.byteLength)
+    } else {
+      // encoded afresh, which also copies the body out of the frame it arrived in
+      const encoded = this.codec.encodeData(envelope)
+      const head = dataHead(encoded, envelope.seq, envelope.base)
+      sent = next.sendData([head, encoded.rest], head.byteLength + encoded.rest.byteLength)
+    }
+    if (sent) this.relayed++
   }
 
-  // ---- membership, failure detection, gossip ----
+  /** Tells an origin that envelopes for `dest` went nowhere, at most every 100 ms per pair. */
+  private notifyUnreachable(origin: string, dest: string, back: PeerLink): void {
+    const key = `${origin}\n${dest}`
+    const now = this.clock.now()
+    if (now - (this.noticed.get(key) ?? Number.NEGATIVE_INFINITY) < 100) return
+    this.noticed.set(key, now)
+    const standing = this.standing(dest)
+    const reason = standing === 'up' ? 'no-route' : standing
+    back.sendControl({ type: 'unreachable', dest: origin, node: dest, reason })
+  }
 
-  private observeLink(link: PeerLink): void {
+  /**
+   * A client's own envelope that it may not send: the client hears why (it
+   * dead-letters it and sends a skip in its place), and a skip goes on in its
+   * place right away, so the stream does not wait on the client for that.
+   */
+  private refuse(envelope: DataEnvelope, link: PeerLink, detail: string): void {
+    const { seq, base, origin, originIncarnation } = envelope
+    const dest = destinationOf(envelope)
+    link.sendControl({ type: 'refused', dest: origin, node: dest, seq, reason: 'rejected', detail })
+    const skip: DataEnvelope = { type: 'skip', seq, base, origin, originIncarnation, dest }
+    if (dest === this.host.id) this.delivery.received(skip)
+    else this.relay(skip, dest, link)
+  }
+
+  // ---- membership ----
+
+  private memberChanged(member: MemberRecord): void {
+    if (this.settings.role === 'hub') this.gossip.changed(member)
+    const delivery = this.delivery
+    if (member.status === 'up' || member.status === 'suspect') delivery.reachable(member.id)
+    else delivery.nodeGone(member.id, member.status)
+    if (member.role === 'hub' && member.status === 'down') this.clientsOfDownHub(member.id)
+  }
+
+  /** A hub is down: its clients are unreachable until they turn up behind another hub. */
+  private clientsOfDownHub(hub: string): void {
+    const now = this.clock.now()
+    for (const row of [...this.membership.others()]) {
+      if (row.via === hub && (row.status === 'up' || row.status === 'suspect')) {
+        this.membership.observe({ ...row, status: 'down' }, now)
+      }
+    }
+  }
+
+  private memberFreed(member: MemberRecord): void {
+    this.delivery.forget(member.id)
+    this.gossip.forget(member.id)
+    const link = this.links.get(member.id)
+    if (link !== undefined && !link.isUp) this.dropLink(link)
+  }
+
+  /** Records what a link shows of its peer: its handshake, its silence, a bye. */
+  observeLink(link: PeerLink): void {
     const peer = link.peer
     if (peer === undefined) return
     const known = this.membership.get(link.peerId)
-    // a client that moved to another hub is that hub's to report now
-    if (
-      !link.isUp &&
-      known?.via !== undefined &&
-      known.via !== this.host.id &&
-      known.incarnation >= peer.incarnation
-    )
+    if (!link.isUp && known?.via !== undefined && known.via !== this.host.id && known.incarnation >= peer.incarnation) {
+      // a client that moved to another hub is that hub's to report now: this link is no longer needed
+      this.dropLink(link)
       return
-    this.membership.observe({
-      id: link.peerId,
-      role: peer.role,
-      incarnation: peer.incarnation,
-      status: this.statusOf(link),
-      via: peer.role === 'client' && this.settings.role === 'hub' ? this.host.id : undefined,
-      url: peer.url,
-    })
+    }
+    const isOurClient = peer.role === 'client' && this.settings.role === 'hub'
+    this.membership.observe(
+      {
+        id: link.peerId,
+        role: peer.role,
+        incarnation: peer.incarnation,
+        status: this.watch.statusOf(link, this.clock.now()),
+        via: isOurClient ? this.host.id : undefined,
+        url: peer.url,
+        principal: link.principal,
+      },
+      this.clock.now(),
+    )
   }
 
-  /** The failure detector: silence past `suspectAfterMs` is suspect, past `downAfterMs` down. */
-  private statusOf(link: PeerLink): MemberStatus {
-    if (link.left) return 'left'
-    const silent = this.clock.now() - link.lastHeard
-    if (silent >= this.settings.downAfterMs) return 'down'
-    if (!link.isUp || silent >= this.settings.suspectAfterMs) return 'suspect'
-    return 'up'
+  /** Waits up to `claimWaitMs` for the live holder of `id` to go away, polling. */
+  private async released(id: string, incarnation: number): Promise<boolean> {
+    const deadline = this.clock.now() + this.settings.claimWaitMs
+    for (;;) {
+      const record = this.membership.get(id)
+      const held = record?.status === 'up' && record.incarnation !== incarnation
+      if (!held) return true
+      if (this.clock.now() >= deadline || this.closed) return false
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 25))
+    }
   }
+
+  private dropLink(link: PeerLink): void {
+    if (this.links.get(link.peerId) === link) this.links.delete(link.peerId)
+    if (this.hubLinks.get(link.peerId) === link) this.hubLinks.delete(link.peerId)
+    this.clientsUp.delete(link)
+    this.watch.forget(link)
+  }
+
+  // ---- time ----
 
   private scheduleTick(): void {
     const { heartbeatMs, backgroundHeartbeatMs } = this.settings
-    this.timer = this.clock.setTimeout(
-      () => this.tick(),
-      this.background ? backgroundHeartbeatMs : heartbeatMs,
-    )
+    this.timer = this.clock.setTimeout(() => this.tick(), this.background ? backgroundHeartbeatMs : heartbeatMs)
   }
 
   private tick(): void {
     if (this.closed) return
     const now = this.clock.now()
-    for (const link of this.links.values()) {
-      if (link.isUp && now - link.lastHeard >= this.settings.downAfterMs) {
-        link.detach(CLOSE_CODES.GOING_AWAY, 'peer stopped answering')
-        this.mesh?.redial(link)
-      }
-      link.tick(now)
-      link.expire(now)
-      this.observeLink(link)
+    this.watch.tick(now, this.background)
+    this.delivery.tick(now)
+    const second = ++this.ticks % 4 === 0
+    if (second) {
+      this.membership.expire(now, this.settings.retentionMs)
+      this.delivery.forgetSilent(now, this.settings.retentionMs)
+      for (const [key, at] of this.noticed) if (now - at >= 100) this.noticed.delete(key)
     }
-    for (const held of this.hold.expire(now)) this.host.undeliverable(held.envelope, 'ttl-expired')
-    // anti-entropy: now and then, every hub link hears the whole table again
-    if (++this.ticks % 20 === 0) {
-      const members = this.membership.list()
-      for (const link of this.links.values())
-        if (link.peer?.role === 'hub') link.sendControl({ type: 'gossip', members })
-    }
+    if (this.ticks % 20 === 0) this.gossip.refresh()
     if (this.connector !== undefined) void this.connector.ensure()
-    else if (!this.hasHubLink() && !this.mesh?.dialingSeeds && this.ticks % 4 === 0)
-      void this.mesh?.dialSeeds()
+    else if (this.hubLink() === undefined && !this.mesh?.dialingSeeds && second) void this.mesh?.dialSeeds()
     this.scheduleTick()
   }
 
-  private gossipChange(member: MemberRecord): void {
-    if (member.role === 'client' && member.status === 'up')
-      queueMicrotask(() => this.rerouteClient(member.id))
-    this.changed.push(member)
-    if (this.gossipScheduled) return
-    this.gossipScheduled = true
-    queueMicrotask(() => {
-      this.gossipScheduled = false
-      const members = this.changed
-      this.changed = []
-      for (const link of this.links.values()) if (link.isUp) link.sendControl({ type: 'gossip', members })
-    })
-  }
-
-  private releaseHeld(): void {
-    for (const node of this.hold.nodes()) {
-      if (this.linkFor(node) === undefined) continue
-      for (const held of this.hold.release(node)) {
-        const result = this.route(held.envelope, node, held.deadline)
-        if (typeof result === 'object') this.host.undeliverable(held.envelope, result.reason, result.detail)
-      }
-    }
-  }
-
-  /**
-   * A client just linked to `hub`: what it had queued for the hubs it is no
-   * longer linked to (except what was for those hubs themselves) now goes
-   * through `hub`. At-least-once: the old hub may have had some of it.
-   */
-  private moveToHub(hub: PeerLink): void {
-    for (const link of this.links.values()) {
-      if (link === hub || link.isUp || link.peer?.role !== 'hub') continue
-      const moving = link.outbox.take((e) => targetOf(e.envelope) !== link.peerId)
-      for (const entry of moving) {
-        const result = hub.enqueue(entry.envelope, entry.deadline)
-        if (result !== undefined) this.host.undeliverable(entry.envelope, result.reason, result.detail)
-      }
-    }
-  }
-
-  /**
-   * A client is up behind a hub (maybe a new one): what this node queued for it
-   * on links that are down (its old hub's, or its own old link) follows it.
-   */
-  private rerouteClient(client: string): void {
-    for (const link of this.links.values()) {
-      if (link.isUp || link.outbox.size === 0) continue
-      for (const entry of link.outbox.take((e) => targetOf(e.envelope) === client)) {
-        const result = this.route(entry.envelope, client, entry.deadline)
-        if (typeof result === 'object') this.host.undeliverable(entry.envelope, result.reason, result.detail)
-      }
-    }
-  }
+  // ---- lookups ----
 
   private updateState(): void {
     // the browser's word wins: its sockets may look open while nothing gets through
     let state: ConnectionState = 'connecting'
     if (this.settings.role === 'hub') state = 'online'
     else if (!this.networkOnline) state = 'offline'
-    else if (this.hasHubLink()) state = 'online'
+    else if (this.hubLink() !== undefined) state = 'online'
     else if (this.refusal !== undefined) state = 'refused'
     if (state === this.state) return
     this.state = state
     this.host.connectionStateChanged(state)
   }
 
+  private hubLink(): PeerLink | undefined {
+    for (const link of this.hubLinks.values()) if (link.isUp) return link
+    return undefined
+  }
+
   private hubCandidates(): string[] {
     const urls: string[] = []
-    for (const link of this.links.values())
-      if (link.peer?.role === 'hub' && link.peer.url) urls.push(link.peer.url)
+    for (const link of this.hubLinks.values()) if (link.peer?.url) urls.push(link.peer.url)
     urls.push(...this.settings.seeds)
     for (const member of this.membership.others())
       if (member.role === 'hub' && member.url) urls.push(member.url)
@@ -553,57 +565,12 @@ export class Cluster implements LinkHost {
   }
 
   private idOfUrl(url: string): string | undefined {
-    for (const link of this.links.values()) if (link.peer?.url === url) return link.peerId
+    for (const link of this.hubLinks.values()) if (link.peer?.url === url) return link.peerId
     return undefined
-  }
-
-  // ---- lookups ----
-
-  /** The link that carries envelopes for `node`: its own, or its hub's (or, for a client, its hub). */
-  private linkFor(node: string): PeerLink | undefined {
-    const own = this.links.get(node)
-    const member = this.membership.get(node)
-    // a hub's own link queues while it reconnects; a client's only while it has not moved to another hub
-    const moved = member?.role === 'client' && member.via !== undefined && member.via !== this.host.id
-    if (own?.peer !== undefined && (own.isUp || !moved)) return own
-    const via = member?.via
-    if (via !== undefined && via !== this.host.id) {
-      const hub = this.links.get(via)
-      if (hub?.peer !== undefined) return hub
-    }
-    if (this.settings.role === 'client') {
-      for (const link of this.links.values()) if (link.isUp && link.peer?.role === 'hub') return link
-    }
-    return undefined
-  }
-
-  private linkOf(id: string): PeerLink {
-    let link = this.links.get(id)
-    if (link === undefined) {
-      link = new PeerLink(id, this)
-      this.links.set(id, link)
-    }
-    return link
-  }
-
-  private clientCount(): number {
-    let count = 0
-    for (const link of this.links.values()) if (link.isUp && link.peer?.role === 'client') count++
-    return count
-  }
-
-  private hasHubLink(): boolean {
-    for (const link of this.links.values()) if (link.isUp && link.peer?.role === 'hub') return true
-    return false
   }
 
   private makeBackoff(): Backoff {
     const { initialMs, maxMs } = this.settings.reconnect
     return new Backoff(initialMs, maxMs, this.settings.random)
   }
-}
-
-/** The node an envelope is for. @internal */
-export function targetOf(envelope: SequencedEnvelope): string {
-  return envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.node
 }

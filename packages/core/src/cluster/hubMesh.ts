@@ -15,8 +15,8 @@ export interface MeshHost {
   linkOf(id: string): PeerLink
   idOfUrl(url: string): string | undefined
   members(): Iterable<MemberRecord>
-  /** Dials `url` and attaches the link; `expected` is the peer's id when known. */
-  dial(url: string, expected: string | undefined): Promise<PeerLink | undefined>
+  /** Dials `url` and attaches the link. */
+  dial(url: string): Promise<PeerLink | undefined>
   makeBackoff(): Backoff
 }
 
@@ -45,7 +45,7 @@ export class HubMesh {
     })
     if (seeds.length === 0 || this.seedDialing) return
     this.seedDialing = true
-    await Promise.allSettled(seeds.map((url) => this.host.dial(url, undefined)))
+    await Promise.allSettled(seeds.map((url) => this.host.dial(url)))
     this.seedDialing = false
   }
 
@@ -62,9 +62,9 @@ export class HubMesh {
         return
       }
       try {
-        await this.host.dial(link.peer?.url ?? url, link.peerId)
+        await this.host.dial(link.peer?.url ?? url)
       } catch (error) {
-        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.code)) {
+        if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.closeCode)) {
           this.dialing.delete(link.peerId) // refused for good: dialing again will not change that
           return
         }
@@ -94,7 +94,7 @@ export class HubMesh {
       // first contact: dial once now; the link redials by itself after that
       this.dialing.add(member.id)
       this.host
-        .dial(member.url, member.id)
+        .dial(member.url)
         .catch(() => undefined)
         .finally(() => {
           this.dialing.delete(member.id)

@@ -9,24 +9,41 @@ export type MemberEventName = 'member-up' | 'member-down' | 'member-left'
 const alive = (m: MemberRecord | undefined) =>
   m !== undefined && (m.status === 'up' || m.status === 'suspect')
 
+/** What the table tells its owner. @internal */
+export interface MembershipEvents {
+  /** A member's status changed in a way users hear of. */
+  event(name: MemberEventName, member: Member): void
+  /** A row changed (to spread by gossip). */
+  changed(member: Member): void
+  /** A row was dropped: the member left, or stayed down past retention. */
+  freed(member: Member): void
+}
+
 /**
  * This node's member table: every node is its own directory. Hubs hold every
- * member; a browser client knows those its hub tells it of. Status changes
- * become `member-up` / `member-down` / `member-left` events.
+ * member of the cluster (clients of other hubs included); a client holds the
+ * hubs and the nodes it talks to. Rows of members that left, or stayed down
+ * past `retentionMs`, are dropped, so a hub's table does not grow with every
+ * tab that ever connected. (A client that left is dropped at once: it said
+ * goodbye, its process is over. Hub rows stay: a hub's id is never a client's.)
  * @internal
  */
 export class Membership {
   private readonly table = new Map<string, MemberRecord>()
+  /** Rows that are down or left, with the clock time they became so: the ones `expire` looks at. */
+  private readonly fading = new Map<string, number>()
 
   constructor(
     readonly self: MemberRecord,
-    private readonly onEvent: (event: MemberEventName, member: Member) => void,
-    /** Called with every record that changed, to spread by gossip. */
-    private readonly onChange: (member: Member) => void,
+    private readonly events: MembershipEvents,
   ) {}
 
   get(id: string): MemberRecord | undefined {
     return id === this.self.id ? this.self : this.table.get(id)
+  }
+
+  get size(): number {
+    return this.table.size + 1
   }
 
   /** Every member, this node first. */
@@ -39,16 +56,19 @@ export class Membership {
   }
 
   /** Records what this node saw itself (a link's handshake, its failure detector, a bye). */
-  observe(record: MemberRecord): void {
+  observe(record: MemberRecord, now: number): void {
     const previous = this.table.get(record.id)
     if (previous !== undefined && sameRecord(previous, record)) return
     this.table.set(record.id, record)
-    this.onChange(record)
+    if (alive(record)) this.fading.delete(record.id)
+    else if (!this.fading.has(record.id) || alive(previous)) this.fading.set(record.id, now)
+    this.events.changed(record)
     const sameProcess = previous?.incarnation === record.incarnation
-    if (record.status === 'up' && !(sameProcess && alive(previous))) this.onEvent('member-up', record)
-    else if (record.status === 'down' && sameProcess && alive(previous)) this.onEvent('member-down', record)
+    if (record.status === 'up' && !(sameProcess && alive(previous))) this.events.event('member-up', record)
+    else if (record.status === 'down' && sameProcess && alive(previous))
+      this.events.event('member-down', record)
     else if (record.status === 'left' && !(sameProcess && previous?.status === 'left'))
-      this.onEvent('member-left', record)
+      this.events.event('member-left', record)
   }
 
   /**
@@ -57,14 +77,37 @@ export class Membership {
    * otherwise the hub a client sits behind (or, for a client node, its own hub)
    * is believed, and anyone is believed that a member left or went down.
    */
-  merge(record: MemberRecord, source: string, observesDirectly: (id: string) => boolean): void {
+  merge(record: MemberRecord, source: string, observesDirectly: (id: string) => boolean, now: number): void {
     if (record.id === this.self.id) return
     const known = this.table.get(record.id)
     const newer = known === undefined || record.incarnation > known.incarnation
     const stale = known !== undefined && record.incarnation < known.incarnation
     const authoritative = record.via === source || this.self.role === 'client'
     const gone = record.status === 'down' || record.status === 'left'
-    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone))) this.observe(record)
+    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone))) this.observe(record, now)
+  }
+
+  /** Drops rows of clients that left, and of clients down for `retentionMs`. */
+  expire(now: number, retentionMs: number): void {
+    for (const [id, since] of this.fading) {
+      const record = this.table.get(id)
+      if (record === undefined || alive(record)) {
+        this.fading.delete(id)
+        continue
+      }
+      // hub rows stay (hub ids stay reserved); a client that left has ended for good
+      if (record.role === 'hub') continue
+      if (record.status === 'left' || now - since >= retentionMs) this.forget(id)
+    }
+  }
+
+  /** Drops a row now. */
+  forget(id: string): void {
+    const record = this.table.get(id)
+    this.fading.delete(id)
+    if (record === undefined) return
+    this.table.delete(id)
+    this.events.freed(record)
   }
 }
 
@@ -74,6 +117,7 @@ function sameRecord(a: MemberRecord, b: MemberRecord): boolean {
     a.status === b.status &&
     a.role === b.role &&
     a.via === b.via &&
-    a.url === b.url
+    a.url === b.url &&
+    a.principal === b.principal
   )
 }

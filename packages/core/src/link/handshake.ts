@@ -1,19 +1,21 @@
 import type { Clock } from '../clock.js'
-import { ProtocolError } from '../errors.js'
+import { ProtocolError, TroupeError } from '../errors.js'
 import { queueMicrotask } from '../host.js'
 import { CLOSE_CODES, type Connection, type Transport } from '../transport/transport.js'
 import type { FrameCodec } from '../wire/codec.js'
 import { PROTOCOL_VERSION } from '../wire/codes.js'
 import type { HelloEnvelope, WelcomeEnvelope } from '../wire/envelope.js'
 
-/** The peer closed the connection before the handshake completed, with this code and reason. @internal */
-export class HandshakeClosedError extends Error {
+/** The peer closed the connection before the handshake completed, with this close code and reason. */
+export class HandshakeClosedError extends TroupeError {
+  override readonly name = 'HandshakeClosedError'
+
   constructor(
-    readonly code: number,
-    readonly reason: string,
+    readonly closeCode: number,
+    readonly closeReason: string,
     remote: string,
   ) {
-    super(`connection with ${remote} closed during the handshake (${code} ${reason})`)
+    super('CONNECTION', `connection with ${remote} closed during the handshake (${closeCode} ${closeReason})`)
   }
 }
 
@@ -23,6 +25,8 @@ export interface Handshaken<T> {
   envelope: T
   /** Frames received after the handshake envelope, before the link took over. */
   early: Uint8Array[]
+  /** Set when the connection closed (or sent too much) before the link took over: nothing to take over then. */
+  closed: boolean
 }
 
 /**
@@ -36,9 +40,12 @@ function awaitFirst<T extends HelloEnvelope | WelcomeEnvelope>(
   codec: FrameCodec,
   clock: Clock,
   timeoutMs: number,
+  maxEarlyBytes: number,
 ): Promise<Handshaken<T>> {
   return new Promise((resolve, reject) => {
     let envelope: T | undefined
+    let done: Handshaken<T> | undefined
+    let earlyBytes = 0
     const early: Uint8Array[] = []
     const fail = (code: number, error: Error) => {
       clock.clearTimeout(timer)
@@ -53,7 +60,15 @@ function awaitFirst<T extends HelloEnvelope | WelcomeEnvelope>(
     )
     connection.onMessage = (bytes) => {
       if (envelope !== undefined) {
-        early.push(bytes)
+        // held until the link takes over (an authenticate hook may take a while): bounded
+        earlyBytes += bytes.byteLength
+        if (earlyBytes <= maxEarlyBytes) early.push(bytes)
+        else {
+          early.length = 0
+          if (done !== undefined) done.closed = true
+          connection.onMessage = undefined
+          connection.close(CLOSE_CODES.TOO_MUCH_EARLY_DATA, `more than ${maxEarlyBytes} bytes before the handshake completed`)
+        }
         return
       }
       try {
@@ -71,11 +86,13 @@ function awaitFirst<T extends HelloEnvelope | WelcomeEnvelope>(
         return
       }
       clock.clearTimeout(timer)
+      done = { connection, envelope: envelope!, early, closed: false }
       // later frames keep arriving into `early` until the link replaces these handlers
-      queueMicrotask(() => resolve({ connection, envelope: envelope!, early }))
+      queueMicrotask(() => resolve(done!))
     }
     connection.onClose = (code, reason) => {
       clock.clearTimeout(timer)
+      if (done !== undefined) done.closed = true
       reject(new HandshakeClosedError(code, reason, connection.remote))
     }
   })
@@ -87,8 +104,9 @@ export function awaitHello(
   codec: FrameCodec,
   clock: Clock,
   timeoutMs: number,
+  maxEarlyBytes: number,
 ): Promise<Handshaken<HelloEnvelope>> {
-  return awaitFirst<HelloEnvelope>(connection, 'hello', codec, clock, timeoutMs)
+  return awaitFirst<HelloEnvelope>(connection, 'hello', codec, clock, timeoutMs, maxEarlyBytes)
 }
 
 /** The dialing side: connects to `url`, says hello, waits for the welcome. @internal */
@@ -101,7 +119,8 @@ export async function dial(
   timeoutMs: number,
 ): Promise<Handshaken<WelcomeEnvelope>> {
   const connection = await transport.connect(url)
-  const welcome = awaitFirst<WelcomeEnvelope>(connection, 'welcome', codec, clock, timeoutMs)
+  // what a hub sends right behind its welcome is bounded by its own flow control, not by this
+  const welcome = awaitFirst<WelcomeEnvelope>(connection, 'welcome', codec, clock, timeoutMs, Number.POSITIVE_INFINITY)
   connection.send(codec.encode([hello]))
   return welcome
 }

@@ -65,8 +65,14 @@ export const CLOSE_CODES = {
   REPLACED: 4009,
   /** The hub refused the handshake's credentials: dialing again will not help. */
   UNAUTHORIZED: 4401,
-  /** Another principal is connected with this node id: dialing again will not help. */
+  /** The credentials are good but do not allow the role claimed (a client token claiming to be a hub). */
+  FORBIDDEN: 4403,
+  /** The node id is held by another live node or principal, or reserved for a hub: dialing again will not help. */
   ID_IN_USE: 4409,
+  /** The peer sent more before the handshake completed than a hub buffers. */
+  TOO_MUCH_EARLY_DATA: 4413,
+  /** The peer read nothing for too long while data waited for it. */
+  SLOW_PEER: 4429,
   /** The hub cannot take the connection now (full, or authentication unavailable): try again later. */
   OVERLOADED: 4503,
 } as const
@@ -74,5 +80,6 @@ export const CLOSE_CODES = {
 /** Close codes that mean "do not dial this hub again with the same credentials". */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CLOSE_CODES.UNAUTHORIZED,
+  CLOSE_CODES.FORBIDDEN,
   CLOSE_CODES.ID_IN_USE,
 ])

@@ -4,7 +4,8 @@ import { assertNodeId, parseAddress } from '../address.js'
 import { DEFAULTS } from '../defaults.js'
 import { ProtocolError } from '../errors.js'
 import { ENVELOPE_CODES } from './codes.js'
-import type { Envelope, MemberRecord } from './envelope.js'
+import { msgpackTooDeep } from './depth.js'
+import type { DataEnvelope, Envelope, MemberRecord } from './envelope.js'
 
 type FieldKind =
   | 'uint'
@@ -18,13 +19,29 @@ type FieldKind =
   | 'role'
   | 'status'
   | 'reason'
-  | 'any'
+  | 'unreachable'
+  | 'bytes'
   | 'members'
 
 type Schema = ReadonlyArray<readonly [name: string, kind: FieldKind]>
 
+interface EnvelopeSchema {
+  code: number
+  fields: Schema
+  /** How many of the last fields may be left out (they are read as undefined). */
+  optional?: number
+}
+
+/** The fields every data envelope starts with, written apart from the rest (see {@link EncodedData}). */
+const STREAM_FIELDS: Schema = [
+  ['seq', 'uint'],
+  ['base', 'uint'],
+  ['origin', 'nodeId'],
+  ['originIncarnation', 'uint'],
+]
+
 /** Field order on the wire, by envelope type: the one table both directions read. */
-const SCHEMAS: Record<Envelope['type'], { code: number; fields: Schema }> = {
+const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
   hello: {
     code: ENVELOPE_CODES.HELLO,
     fields: [
@@ -32,8 +49,6 @@ const SCHEMAS: Record<Envelope['type'], { code: number; fields: Schema }> = {
       ['from', 'nodeId'],
       ['incarnation', 'uint'],
       ['role', 'role'],
-      ['received', 'uint'],
-      ['peerIncarnation', 'uint'],
       ['token', 'string?'],
       ['url', 'string?'],
     ],
@@ -45,46 +60,68 @@ const SCHEMAS: Record<Envelope['type'], { code: number; fields: Schema }> = {
       ['from', 'nodeId'],
       ['incarnation', 'uint'],
       ['role', 'role'],
-      ['received', 'uint'],
-      ['peerIncarnation', 'uint'],
       ['url', 'string?'],
+      ['maxTtlMs', 'uint'],
     ],
   },
   message: {
     code: ENVELOPE_CODES.MESSAGE,
     fields: [
-      ['seq', 'uint'],
+      ...STREAM_FIELDS,
       ['to', 'address'],
       ['from', 'address?'],
-      ['origin', 'nodeId'],
-      ['body', 'any'],
       ['askId', 'uint'],
-      ['ttl', 'uint'],
+      ['body', 'bytes'],
+      ['trace', 'string?'],
     ],
+    optional: 1,
   },
   reply: {
     code: ENVELOPE_CODES.REPLY,
-    fields: [
-      ['seq', 'uint'],
-      ['node', 'nodeId'],
-      ['askId', 'uint'],
-      ['body', 'any'],
-      ['failed', 'bool'],
-    ],
+    fields: [...STREAM_FIELDS, ['dest', 'nodeId'], ['askId', 'uint'], ['failed', 'bool'], ['body', 'bytes']],
   },
   dead: {
     code: ENVELOPE_CODES.DEAD,
     fields: [
-      ['seq', 'uint'],
-      ['node', 'nodeId'],
+      ...STREAM_FIELDS,
+      ['dest', 'nodeId'],
       ['to', 'address'],
       ['from', 'address?'],
-      ['body', 'any'],
       ['askId', 'uint'],
       ['reason', 'reason'],
+      ['body', 'bytes'],
     ],
   },
-  ack: { code: ENVELOPE_CODES.ACK, fields: [['seq', 'uint']] },
+  skip: { code: ENVELOPE_CODES.SKIP, fields: [...STREAM_FIELDS, ['dest', 'nodeId']] },
+  ack: {
+    code: ENVELOPE_CODES.ACK,
+    fields: [
+      ['from', 'nodeId'],
+      ['fromIncarnation', 'uint'],
+      ['dest', 'nodeId'],
+      ['destIncarnation', 'uint'],
+      ['seq', 'uint'],
+      ['gap', 'bool'],
+    ],
+  },
+  unreachable: {
+    code: ENVELOPE_CODES.UNREACHABLE,
+    fields: [
+      ['dest', 'nodeId'],
+      ['node', 'nodeId'],
+      ['reason', 'unreachable'],
+    ],
+  },
+  refused: {
+    code: ENVELOPE_CODES.REFUSED,
+    fields: [
+      ['dest', 'nodeId'],
+      ['node', 'nodeId'],
+      ['seq', 'uint'],
+      ['reason', 'reason'],
+      ['detail', 'string'],
+    ],
+  },
   heartbeat: {
     code: ENVELOPE_CODES.HEARTBEAT,
     fields: [
@@ -103,12 +140,29 @@ const MEMBER_FIELDS: Schema = [
   ['status', 'status'],
   ['via', 'string?'],
   ['url', 'string?'],
+  ['principal', 'string?'],
 ]
 
 const BY_CODE = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [schema.code, { type, ...schema }]))
 const ROLES = new Set(['hub', 'client'])
 const STATUSES = new Set(['up', 'suspect', 'down', 'left'])
+const UNREACHABLE_REASONS = new Set(['unknown', 'down', 'left', 'no-route'])
 const REASONS = new Set<string>(DEAD_LETTER_REASONS)
+/** frame → envelope → members → member: nothing valid nests deeper. */
+const MAX_FRAME_DEPTH = 4
+
+/**
+ * A data envelope without its stream position, encoded once: its origin keeps
+ * it until acknowledged and may send it several times, each time with the
+ * `base` of that moment (see {@link dataHead}).
+ */
+export interface EncodedData {
+  readonly code: number
+  /** Elements of the tuple after code, seq and base. */
+  readonly count: number
+  /** Those elements' msgpack bytes, one after the other. */
+  readonly rest: Uint8Array
+}
 
 /** Limits a codec enforces on what it decodes. */
 export interface CodecOptions {
@@ -122,6 +176,9 @@ export interface CodecOptions {
  * Encodes batches of envelopes into frames (one msgpack array of envelope
  * tuples) and decodes them back. Decoding validates everything it returns:
  * any byte string either yields valid envelopes or throws {@link ProtocolError}.
+ * Message bodies stay encoded (`Uint8Array`); `decodeValue` opens them where
+ * they are delivered, so a hub relays them without decoding them.
+ * @internal
  */
 export class FrameCodec {
   readonly maxFrameBytes: number
@@ -146,19 +203,40 @@ export class FrameCodec {
     return joinFrame(envelopes.map((envelope) => this.encodeEnvelope(envelope)))
   }
 
-  /**
-   * Encodes one envelope on its own, so a link can know its size and refuse it
-   * (an unencodable body throws here, at send time) before it is queued.
-   * {@link joinFrame} then makes a frame of encoded envelopes without encoding again.
-   */
+  /** Encodes one envelope on its own; {@link joinFrame} makes frames of such parts without encoding again. */
   encodeEnvelope(envelope: Envelope): Uint8Array {
-    return this.encoder.encode(toTuple(envelope))
+    const { code, fields } = SCHEMAS[envelope.type]
+    const record = envelope as unknown as Record<string, unknown>
+    const tuple: unknown[] = [code]
+    for (const [name, kind] of fields) {
+      const value = record[name]
+      if (kind === 'members') tuple.push((value as MemberRecord[]).map(memberTuple))
+      else if (value !== undefined || !(name === 'trace')) tuple.push(value ?? null)
+    }
+    return this.encoder.encode(tuple)
+  }
+
+  /** Encodes a data envelope's fields after its stream position, to be sent with {@link dataHead}. */
+  encodeData(envelope: DataEnvelope): EncodedData {
+    const { code, fields } = SCHEMAS[envelope.type]
+    const record = envelope as unknown as Record<string, unknown>
+    const rest: unknown[] = []
+    for (let i = 2; i < fields.length; i++) {
+      const name = fields[i]![0]
+      const value = record[name]
+      if (value !== undefined || name !== 'trace') rest.push(value ?? null)
+    }
+    // an array of fewer than 16 elements has a one-byte header; the elements follow it
+    return { code, count: rest.length, rest: this.encoder.encode(rest).subarray(1) }
   }
 
   decode(bytes: Uint8Array): Envelope[] {
     if (!(bytes instanceof Uint8Array)) throw new ProtocolError('frame is not binary data')
     if (bytes.byteLength > this.maxFrameBytes) {
       throw new ProtocolError(`frame of ${bytes.byteLength} bytes exceeds the limit of ${this.maxFrameBytes}`)
+    }
+    if (msgpackTooDeep(bytes, MAX_FRAME_DEPTH)) {
+      throw new ProtocolError(`frame nests deeper than ${MAX_FRAME_DEPTH} levels`)
     }
     let value: unknown
     try {
@@ -176,24 +254,51 @@ export class FrameCodec {
   }
 }
 
+/** The head of a data envelope's tuple: its header, code, `seq` and `base`; {@link EncodedData.rest} follows. */
+export function dataHead(data: EncodedData, seq: number, base: number): Uint8Array {
+  const head = new Uint8Array(2 + uintSize(seq) + uintSize(base))
+  head[0] = 0x90 | (3 + data.count)
+  head[1] = data.code
+  writeUint(head, 2 + writeUint(head, 2, seq), base)
+  return head
+}
+
+function uintSize(value: number): number {
+  return value < 0x80 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : value < 0x100000000 ? 5 : 9
+}
+
+/** Writes a non-negative safe integer in msgpack's shortest form at `offset`; returns its size. */
+function writeUint(into: Uint8Array, offset: number, value: number): number {
+  const size = uintSize(value)
+  if (size === 1) into[offset] = value
+  else {
+    into[offset] = size === 2 ? 0xcc : size === 3 ? 0xcd : size === 5 ? 0xce : 0xcf
+    let rest = value
+    for (let i = size - 1; i >= 1; i--) {
+      into[offset + i] = rest % 256
+      rest = Math.floor(rest / 256)
+    }
+  }
+  return size
+}
+
 /**
- * A frame from envelopes encoded by {@link FrameCodec.encodeEnvelope}: a msgpack
- * array header followed by the envelopes' bytes.
+ * A frame from envelopes encoded on their own: a msgpack array header
+ * followed by the envelopes' bytes (a data envelope's head and rest count as one).
  */
-export function joinFrame(parts: readonly Uint8Array[]): Uint8Array {
-  const count = parts.length
-  const headerBytes = count < 16 ? 1 : count < 0x10000 ? 3 : 5
+export function joinFrame(parts: readonly Uint8Array[], envelopes = parts.length): Uint8Array {
+  const headerBytes = envelopes < 16 ? 1 : envelopes < 0x10000 ? 3 : 5
   let total = headerBytes
   for (const part of parts) total += part.byteLength
   const frame = new Uint8Array(total)
-  if (count < 16) frame[0] = 0x90 | count
-  else if (count < 0x10000) {
+  if (envelopes < 16) frame[0] = 0x90 | envelopes
+  else if (envelopes < 0x10000) {
     frame[0] = 0xdc
-    frame[1] = count >>> 8
-    frame[2] = count & 0xff
+    frame[1] = envelopes >>> 8
+    frame[2] = envelopes & 0xff
   } else {
     frame[0] = 0xdd
-    new DataView(frame.buffer).setUint32(1, count)
+    new DataView(frame.buffer).setUint32(1, envelopes)
   }
   let offset = headerBytes
   for (const part of parts) {
@@ -201,22 +306,6 @@ export function joinFrame(parts: readonly Uint8Array[]): Uint8Array {
     offset += part.byteLength
   }
   return frame
-}
-
-function toTuple(envelope: Envelope): unknown[] {
-  if (envelope.type === 'message') {
-    // the hot path, spelled out (the round-trip property test holds it to SCHEMAS.message)
-    const { seq, to, from, origin, body, askId, ttl } = envelope
-    return [ENVELOPE_CODES.MESSAGE, seq, to, from ?? null, origin, body, askId, ttl]
-  }
-  const { code, fields } = SCHEMAS[envelope.type]
-  const tuple: unknown[] = [code]
-  const record = envelope as unknown as Record<string, unknown>
-  for (const [name, kind] of fields) {
-    const value = record[name]
-    tuple.push(kind === 'members' ? (value as MemberRecord[]).map(memberTuple) : (value ?? null))
-  }
-  return tuple
 }
 
 function memberTuple(member: MemberRecord): unknown[] {
@@ -227,21 +316,36 @@ function memberTuple(member: MemberRecord): unknown[] {
 function fromTuple(tuple: unknown, index: number): Envelope {
   if (!Array.isArray(tuple) || tuple.length === 0)
     throw new ProtocolError(`envelope ${index} is not an array`)
-  if (tuple[0] === ENVELOPE_CODES.MESSAGE && tuple.length === 8) {
+  if (tuple[0] === ENVELOPE_CODES.MESSAGE && tuple.length === 9) {
     // the hot path; anything it does not accept goes the general way, which says what is wrong
-    const [, seq, to, from, origin, body, askId, ttl] = tuple
+    const [, seq, base, origin, originIncarnation, to, from, askId, body] = tuple
     const valid =
-      fieldProblem(seq, 'uint') === undefined &&
-      fieldProblem(to, 'address') === undefined &&
-      fieldProblem(from, 'address?') === undefined &&
+      isUint(seq) &&
+      isUint(base) &&
+      isUint(originIncarnation) &&
+      isUint(askId) &&
+      body instanceof Uint8Array &&
       fieldProblem(origin, 'nodeId') === undefined &&
-      fieldProblem(askId, 'uint') === undefined &&
-      fieldProblem(ttl, 'uint') === undefined
-    if (valid) return { type: 'message', seq, to, from: from ?? undefined, origin, body, askId, ttl }
+      fieldProblem(to, 'address') === undefined &&
+      fieldProblem(from, 'address?') === undefined
+    if (valid) {
+      return {
+        type: 'message',
+        seq,
+        base,
+        origin,
+        originIncarnation,
+        to,
+        from: from ?? undefined,
+        askId,
+        body,
+        trace: undefined,
+      }
+    }
   }
   const schema = BY_CODE.get(tuple[0] as number)
   if (schema === undefined) throw new ProtocolError(`envelope ${index} has unknown type ${String(tuple[0])}`)
-  const envelope = readFields(tuple, 1, schema.fields, () => `${schema.type} envelope ${index}`)
+  const envelope = readFields(tuple, 1, schema, () => `${schema.type} envelope ${index}`)
   envelope.type = schema.type
   return envelope as unknown as Envelope
 }
@@ -250,15 +354,22 @@ function fromTuple(tuple: unknown, index: number): Envelope {
 function readFields(
   tuple: unknown[],
   offset: number,
-  fields: Schema,
+  schema: Pick<EnvelopeSchema, 'fields' | 'optional'>,
   where: () => string,
 ): Record<string, unknown> {
-  if (tuple.length !== offset + fields.length) {
-    throw new ProtocolError(`${where()} has ${tuple.length - offset} fields, expected ${fields.length}`)
+  const { fields, optional = 0 } = schema
+  const count = tuple.length - offset
+  if (count > fields.length || count < fields.length - optional) {
+    const expected = optional === 0 ? `${fields.length}` : `${fields.length - optional} to ${fields.length}`
+    throw new ProtocolError(`${where()} has ${count} fields, expected ${expected}`)
   }
   const out: Record<string, unknown> = {}
   for (let i = 0; i < fields.length; i++) {
     const [name, kind] = fields[i]!
+    if (i >= count) {
+      out[name] = undefined
+      continue
+    }
     const value = tuple[offset + i]
     if (kind === 'members') out[name] = readMembers(value, () => `${where()}: field "${name}"`)
     else {
@@ -274,19 +385,17 @@ function readMembers(value: unknown, where: () => string): Record<string, unknow
   if (!Array.isArray(value)) throw new ProtocolError(`${where()} must be an array`)
   return value.map((member, i) => {
     if (!Array.isArray(member)) throw new ProtocolError(`${where()}[${i}] is not an array`)
-    return readFields(member, 0, MEMBER_FIELDS, () => `${where()}[${i}]`)
+    return readFields(member, 0, { fields: MEMBER_FIELDS }, () => `${where()}[${i}]`)
   })
 }
+
+const isUint = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
 
 /** What is wrong with `value` as a field of `kind`, or undefined if nothing is (null stands for an absent optional). */
 function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): string | undefined {
   switch (kind) {
-    case 'any':
-      return undefined
     case 'uint':
-      return Number.isSafeInteger(value) && (value as number) >= 0
-        ? undefined
-        : 'must be a non-negative integer'
+      return isUint(value) ? undefined : 'must be a non-negative integer'
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number'
     case 'bool':
@@ -295,6 +404,8 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
       return typeof value === 'string' ? undefined : 'must be a string'
     case 'string?':
       return value === null || typeof value === 'string' ? undefined : 'must be a string'
+    case 'bytes':
+      return value instanceof Uint8Array ? undefined : 'must be binary'
     case 'nodeId':
       return validity(value, assertNodeId, validNodeIds)
     case 'address':
@@ -307,6 +418,8 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
       return oneOf(value, STATUSES)
     case 'reason':
       return oneOf(value, REASONS)
+    case 'unreachable':
+      return oneOf(value, UNREACHABLE_REASONS)
   }
 }
 

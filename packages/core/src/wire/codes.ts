@@ -1,5 +1,5 @@
 /** Version of the wire protocol, exchanged in the handshake. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** Envelope type codes: the first element of every envelope on the wire. */
 export const ENVELOPE_CODES = {
@@ -12,4 +12,7 @@ export const ENVELOPE_CODES = {
   BYE: 7,
   REPLY: 8,
   DEAD: 9,
+  UNREACHABLE: 10,
+  SKIP: 11,
+  REFUSED: 12,
 } as const

@@ -16,6 +16,8 @@ export interface MemberRecord {
   readonly via: string | undefined
   /** For a hub: the URL it accepts connections on. */
   readonly url: string | undefined
+  /** Who the node authenticated as; hubs tell each other, never clients. */
+  readonly principal: string | undefined
 }
 
 /** First envelope of a connection, from the dialing node. */
@@ -25,10 +27,6 @@ export interface HelloEnvelope {
   readonly from: string
   readonly incarnation: number
   readonly role: NodeRole
-  /** The highest sequence number received from the peer's incarnation `peerIncarnation`. */
-  readonly received: number
-  /** The incarnation of the peer that `received` is about; 0 if the sender knows none. */
-  readonly peerIncarnation: number
   readonly token: string | undefined
   readonly url: string | undefined
 }
@@ -40,52 +38,105 @@ export interface WelcomeEnvelope {
   readonly from: string
   readonly incarnation: number
   readonly role: NodeRole
-  readonly received: number
-  readonly peerIncarnation: number
   readonly url: string | undefined
+  /** The longest TTL this hub lets a client's messages wait for; clients cap theirs to it. */
+  readonly maxTtlMs: number
 }
 
-/** A user message for actor `to`, sent by node `origin` (and actor `from`, if any). */
-export interface MessageEnvelope {
-  readonly type: 'message'
+/**
+ * What every data envelope carries: its place in the end-to-end stream from
+ * `origin` (incarnation `originIncarnation`) to the node it is for.
+ */
+export interface StreamHeader {
+  /** Position in the stream, from 1; never reused by the same origin incarnation. */
   readonly seq: number
+  /** The first position the origin has not seen acknowledged: a receiver that knows the stream from nothing starts here. */
+  readonly base: number
+  readonly origin: string
+  readonly originIncarnation: number
+}
+
+/** A user message for actor `to`, from actor `from` (if an actor sent it). */
+export interface MessageEnvelope extends StreamHeader {
+  readonly type: 'message'
   readonly to: string
   readonly from: string | undefined
-  readonly origin: string
-  readonly body: unknown
   /** The asker's id on `origin`; 0 for a plain send. */
   readonly askId: number
-  /** Milliseconds the message may still wait for an unreachable node. */
-  readonly ttl: number
+  /** The encoded message (see `encodeValue`). */
+  readonly body: Uint8Array
+  /** W3C trace context (`traceparent` and, after a space, `tracestate`), only when a trace is active. */
+  readonly trace: string | undefined
 }
 
-/** The answer to ask `askId` of node `node`. */
-export interface ReplyEnvelope {
+/** The answer to ask `askId` of node `dest`. */
+export interface ReplyEnvelope extends StreamHeader {
   readonly type: 'reply'
-  readonly seq: number
-  readonly node: string
+  readonly dest: string
   readonly askId: number
-  readonly body: unknown
-  /** True when `body` is an error's message (the handler failed) rather than a reply. */
+  /** True when `body` is the handler's error rather than a reply. */
   readonly failed: boolean
+  readonly body: Uint8Array
 }
 
-/** Tells node `node` that a message it sent became a dead letter elsewhere. */
-export interface DeadEnvelope {
+/** Tells node `dest` that a message it sent to `to` became a dead letter. */
+export interface DeadEnvelope extends StreamHeader {
   readonly type: 'dead'
-  readonly seq: number
-  readonly node: string
+  readonly dest: string
   readonly to: string
   readonly from: string | undefined
-  readonly body: unknown
   readonly askId: number
   readonly reason: DeadLetterReason
+  readonly body: Uint8Array
 }
 
-/** Cumulative: every sequenced envelope up to `seq` arrived. */
+/**
+ * Stands in for a data envelope that will never be delivered (a hub refused
+ * it, or its TTL ran out at its origin), so the stream goes on past it.
+ */
+export interface SkipEnvelope extends StreamHeader {
+  readonly type: 'skip'
+  readonly dest: string
+}
+
+/**
+ * End to end: node `from` (incarnation `fromIncarnation`) has every envelope of
+ * the stream from `dest`'s incarnation `destIncarnation` up to `seq`. With
+ * `gap`, a later one arrived first: resend from `seq + 1` now.
+ */
 export interface AckEnvelope {
   readonly type: 'ack'
+  readonly from: string
+  readonly fromIncarnation: number
+  readonly dest: string
+  readonly destIncarnation: number
   readonly seq: number
+  readonly gap: boolean
+}
+
+/** Why a hub could not pass envelopes on to a node. */
+export type UnreachableReason = 'unknown' | 'down' | 'left' | 'no-route'
+
+/** A hub tells node `dest` that it dropped envelopes for `node` and why: the origin keeps them and waits. */
+export interface UnreachableEnvelope {
+  readonly type: 'unreachable'
+  readonly dest: string
+  readonly node: string
+  readonly reason: UnreachableReason
+}
+
+/**
+ * A hub tells node `dest` that it refused the envelope at `seq` of its stream
+ * to `node` (`authorize`, or a spoofed sender): the origin dead-letters it and
+ * sends a skip in its place.
+ */
+export interface RefusedEnvelope {
+  readonly type: 'refused'
+  readonly dest: string
+  readonly node: string
+  readonly seq: number
+  readonly reason: DeadLetterReason
+  readonly detail: string
 }
 
 /** Liveness and round-trip time: the peer echoes `sentAt` back with `echo: true`. */
@@ -107,17 +158,23 @@ export interface ByeEnvelope {
   readonly reason: string
 }
 
+/** Envelopes sequenced end to end, kept by their origin until acknowledged. */
+export type DataEnvelope = MessageEnvelope | ReplyEnvelope | DeadEnvelope | SkipEnvelope
+
+/** Envelopes addressed to a node and passed on by hubs, without being sequenced. */
+export type RoutedControlEnvelope = AckEnvelope | UnreachableEnvelope | RefusedEnvelope
+
 /** Everything that travels in a frame. */
 export type Envelope =
   | HelloEnvelope
   | WelcomeEnvelope
-  | MessageEnvelope
-  | ReplyEnvelope
-  | DeadEnvelope
-  | AckEnvelope
+  | DataEnvelope
+  | RoutedControlEnvelope
   | HeartbeatEnvelope
   | GossipEnvelope
   | ByeEnvelope
 
-/** Envelopes that carry a per-link sequence number and are acked and re-sent. */
-export type SequencedEnvelope = MessageEnvelope | ReplyEnvelope | DeadEnvelope
+/** The node an envelope that travels through the cluster is for. */
+export function destinationOf(envelope: DataEnvelope | RoutedControlEnvelope): string {
+  return envelope.type === 'message' ? envelope.to.slice(envelope.to.indexOf('@') + 1) : envelope.dest
+}

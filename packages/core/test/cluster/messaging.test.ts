@@ -73,7 +73,8 @@ describe('messages between nodes', () => {
     await cluster.run(500, 5)
     expect(seen).toEqual(Array.from({ length: 10_000 }, (_, i) => i))
     expect(a.metrics().deadLetters['queue-full']).toBe(0)
-    expect(a.metrics().peers.b).toMatchObject({ queued: 0, sent: 10_000, acked: 10_000 })
+    expect(a.metrics()).toMatchObject({ queued: 0, held: 0, resent: 0 })
+    expect(b.metrics()).toMatchObject({ duplicatesDropped: 0, outOfOrderDropped: 0 })
   })
 })
 
@@ -107,19 +108,25 @@ describe('hold queue and TTL', () => {
     expect(deadLetters(a)).toEqual([])
   })
 
-  it('dead-letters messages for a node that stays down past their TTL', async () => {
+  it('dead-letters messages for a node that stays down past their TTL; an ask to it fails when it is declared down', async () => {
     const { a } = await pair()
     const letters = deadLetters(a)
     cluster.kill('b')
     await cluster.run(100)
     for (let i = 0; i < 5; i++) a.send('log@b', i, { ttlMs: 3_000 })
-    const asked = a.ask('log@b', 'q', { timeoutMs: 60_000, ttlMs: 3_000 }).catch((e: TroupeError) => e.reason)
+    const failedAt = { at: 0 }
+    const asked = a.ask('log@b', 'q', { timeoutMs: 60_000, ttlMs: 3_000 }).catch((e: TroupeError) => {
+      failedAt.at = cluster.clock.now()
+      return e.code
+    })
+    const killedAt = cluster.clock.now() - 100
     await cluster.run(4_000)
     expect(letters.map((l) => [l.message, l.reason])).toEqual([
       ...[0, 1, 2, 3, 4].map((i) => [i, 'ttl-expired']),
       ['q', 'ttl-expired'],
     ])
-    expect(await asked).toBe('ttl-expired')
+    expect(await asked).toBe('NODE_DOWN')
+    expect(failedAt.at - killedAt).toBeLessThanOrEqual(2_000)
   })
 })
 

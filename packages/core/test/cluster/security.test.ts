@@ -1,4 +1,4 @@
-import { type Envelope, FrameCodec, PROTOCOL_VERSION } from '@troupe/core'
+import { encodeValue, type Envelope, FrameCodec, PROTOCOL_VERSION } from '@troupe/core/internal'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
 
@@ -12,8 +12,6 @@ const hello = (from: string, token?: string): Envelope => ({
   from,
   incarnation: 1,
   role: 'client',
-  received: 0,
-  peerIncarnation: 0,
   token,
   url: undefined,
 })
@@ -60,45 +58,57 @@ describe('hub security', () => {
     expect(alice.connectionState).toBe('online')
   })
 
-  it('rejects and counts a client sending as someone else; the rest of its messages flow', async () => {
+  it('drops and counts a client sending as another node, refuses it sending as another node\'s actor; the rest flows', async () => {
     cluster = memoryCluster()
     const hub = await cluster.start('hub')
     const seen = recorder(hub)
     const atHub = deadLetters(hub)
     const connection = await cluster.net.transport('sneaky').connect('mem://hub')
-    connection.onMessage = () => {}
+    const received: Envelope[] = []
+    connection.onMessage = (bytes) => void received.push(...codec.decode(bytes))
     connection.send(codec.encode([hello('sneaky')]))
     const message = (seq: number, origin: string, from: string | undefined, body: number): Envelope => ({
       type: 'message',
       seq,
+      base: 1,
+      origin,
+      originIncarnation: 1,
       to: 'log@hub',
       from,
-      origin,
-      body,
       askId: 0,
-      ttl: 10_000,
+      body: encodeValue(body),
+      trace: undefined,
     })
     await cluster.run(50)
     connection.send(
       codec.encode([
         message(1, 'sneaky', undefined, 1),
-        message(2, 'victim', undefined, 2),
-        message(3, 'sneaky', 'admin@victim', 3),
-        message(4, 'sneaky', 'me@sneaky', 4),
+        message(1, 'victim', undefined, 2),
+        message(2, 'sneaky', 'admin@victim', 3),
+        message(3, 'sneaky', 'me@sneaky', 4),
       ]),
     )
     await cluster.run(50)
     expect(seen).toEqual([1, 4])
     expect(hub.metrics().peers.sneaky!.rejected).toBe(2)
-    expect(atHub.map((d) => [d.message, d.reason])).toEqual([
-      [2, 'rejected'],
-      [3, 'rejected'],
+    expect(atHub.map((d) => [d.to, d.reason, d.detail])).toEqual([
+      ['log@hub', 'rejected', 'client "sneaky" sent a message as "victim"'],
+    ])
+    expect(received.filter((e) => e.type === 'refused')).toEqual([
+      {
+        type: 'refused',
+        dest: 'sneaky',
+        node: 'hub',
+        seq: 2,
+        reason: 'rejected',
+        detail: 'spoofed sender: client "sneaky" may not send as "admin@victim"',
+      },
     ])
   })
 
   it('lets authorize refuse a client message to an actor: a rejected dead letter on both sides', async () => {
     cluster = memoryCluster()
-    const hub = await cluster.start('hub', [], { authorize: ({ to }) => !to.startsWith('admin@') })
+    const hub = await cluster.start('hub', [], { authorize: ({ to }) => !to?.startsWith('admin@') })
     recorder(hub, 'admin')
     const open = recorder(hub, 'public')
     const tab = await cluster.start('tab', ['hub'], { role: 'client' })
@@ -116,11 +126,9 @@ describe('hub security', () => {
     ])
   })
 
-  it('heals a link between two hubs with an authenticate hook after a cut', async () => {
+  it('heals a link between two hubs with a hub secret after a cut', async () => {
     cluster = memoryCluster()
-    const authenticate = ({ token }: { token: string | undefined }) =>
-      token === 'hub-secret' ? 'hub' : false
-    const options = { authenticate, token: 'hub-secret' }
+    const options = { hubSecret: 'a-secret-of-16-chars-or-more' }
     const a = await cluster.start('a', [], options)
     await cluster.start('b', ['a'], options)
     await cluster.start('c', ['a'], options) // so b keeps a hub link while a-b is cut, and has no reason to dial its seed
@@ -146,6 +154,7 @@ describe('hub security', () => {
       status: 'up',
       via: 'nowhere',
       url: undefined,
+      principal: undefined,
     } as const
     connection.send(codec.encode([{ type: 'gossip', members: [forged] }]))
     await cluster.run(50)

@@ -1,0 +1,48 @@
+/** Most nodes a hub tracks for one client; past it, the client learns of further nodes only when sending to them fails. */
+const MAX_INTERESTS_PER_CLIENT = 1_024
+
+/**
+ * Which nodes each of a hub's clients talks to. A client does not get the
+ * whole member table: it learns of the hubs and, through this registry, of
+ * the nodes it sends to (when they go down, come back or move), so its asks
+ * fail fast and its held messages go out again.
+ * @internal
+ */
+export class Interests {
+  private readonly byClient = new Map<string, Set<string>>()
+  private readonly byNode = new Map<string, Set<string>>()
+
+  /** Notes that `client` sends to `node`; true if that is new. */
+  add(client: string, node: string): boolean {
+    let nodes = this.byClient.get(client)
+    if (nodes === undefined) this.byClient.set(client, (nodes = new Set()))
+    if (nodes.has(node) || nodes.size >= MAX_INTERESTS_PER_CLIENT) return false
+    nodes.add(node)
+    let clients = this.byNode.get(node)
+    if (clients === undefined) this.byNode.set(node, (clients = new Set()))
+    clients.add(client)
+    return true
+  }
+
+  /** The clients that send to `node`. */
+  clientsOf(node: string): ReadonlySet<string> {
+    return this.byNode.get(node) ?? EMPTY
+  }
+
+  /** Forgets everything about `id`, as a client and as a node sent to. */
+  forget(id: string): void {
+    for (const node of this.byClient.get(id) ?? EMPTY) removeFrom(this.byNode, node, id)
+    this.byClient.delete(id)
+    for (const client of this.byNode.get(id) ?? EMPTY) removeFrom(this.byClient, client, id)
+    this.byNode.delete(id)
+  }
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, value: string): void {
+  const set = index.get(key)
+  if (set === undefined) return
+  set.delete(value)
+  if (set.size === 0) index.delete(key)
+}
+
+const EMPTY: ReadonlySet<string> = new Set()
