@@ -21,6 +21,8 @@ export default defineConfig({
   resolve: { alias },
   test: {
     projects: [project('core', 'packages/core'), project('node', 'packages/node')],
+    // a failing test that used the shared seed prints the command that replays it
+    setupFiles: [fileURLToPath(new URL('./packages/test-support/src/vitestSetup.ts', import.meta.url))],
     testTimeout: 20_000,
   },
 })
