@@ -30,7 +30,7 @@ export interface LinkOptions extends OutboxLimits {
   deliveryTimeoutMs: number
 }
 
-/** Why a link refused an envelope. @internal */
+/** Why a link refused an envelope: part of the public `RouteResult`, so not stripped from the .d.ts. */
 export interface Refusal {
   reason: DeadLetterReason
   detail: string
