@@ -20,7 +20,15 @@ const project = (name: string, root: string) => ({
 export default defineConfig({
   resolve: { alias },
   test: {
-    projects: [project('core', 'packages/core'), project('node', 'packages/node')],
+    projects: [
+      project('core', 'packages/core'),
+      project('node', 'packages/node'),
+      project('browser', 'packages/browser'),
+      // checks on the repository as a whole: every test file runs, the packed packages install and type-check
+      { extends: true, test: { name: 'repo', include: ['test/**/*.test.ts'] } },
+    ],
+    // a failing test that used the shared seed prints the command that replays it
+    setupFiles: [fileURLToPath(new URL('./packages/test-support/src/vitestSetup.ts', import.meta.url))],
     testTimeout: 20_000,
   },
 })

@@ -23,6 +23,7 @@ const fail = (what) => {
 for (const [command, args] of [
   ['node', ['scripts/setup.mjs']],
   ['npx', ['turbo', 'run', 'build', 'typecheck', '--output-logs=errors-only']],
+  ['npx', ['tsc', '-p', 'test/tsconfig.json']],
   ['npx', ['biome', 'check', '.']],
 ]) {
   if (run(command, args) !== 0) fail(`"${command} ${args.join(' ')}" failed`)

@@ -1,12 +1,12 @@
-// `npm run demo`: builds the board (web app and hub) with Vite, starts the hub and a static file
-// server for the page, and stops both on Ctrl-C.
+// `npm run demo`: builds the board (web app and hub) with Vite, starts the hub and serves the page
+// with Vite's preview server, and stops both on Ctrl-C.
 // Env: HUB_PORT (default 9101), PORT (default 5173), BOARD_DATA_DIR (default apps/board/.data).
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { build } from 'vite'
+import { build, preview } from 'vite'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const hubPort = Number(process.env.HUB_PORT ?? 9101)
@@ -47,18 +47,22 @@ const ready = new Promise((resolveReady) => {
 })
 await ready
 
-const { serveStatic } = await import(join(here, 'dist/hub/staticServer.js'))
-const web = await serveStatic({ root: join(here, 'dist/web'), host, port: webPort }).catch((error) => {
+const web = await preview({
+  configFile,
+  logLevel: 'warn',
+  preview: { host, port: webPort, strictPort: true, open: false },
+}).catch((error) => {
   console.error(
     `[demo] cannot serve the page on ${host}:${webPort}: ${error.message} (set PORT to use another port)`,
   )
   hub.kill('SIGTERM')
   process.exit(1)
 })
+const webUrl = `http://${host}:${webPort}/`
 
 const hubQuery = hubPort === 9101 ? '' : `?hub=ws://${host}:${hubPort}`
 console.log(
-  `\nTroupe board: open ${hubQuery === '' ? web.url.replace(/\/$/, '') : web.url + hubQuery} in two windows\n`,
+  `\nTroupe board: open ${hubQuery === '' ? webUrl.replace(/\/$/, '') : webUrl + hubQuery} in two windows\n`,
 )
 console.log(`  hub   ws://${host}:${hubPort}  (board saved in ${join(dataDir, 'board.json')})`)
 console.log('  stop  Ctrl-C\n')

@@ -8,8 +8,10 @@ const packageSource = (path: string) => here(`../../packages/${path}`)
  * Two builds from one config:
  * - the web app (default mode): `dist/web`, with `@troupe/browser` and `@troupe/core` taken from
  *   their sources, so the page needs no package build;
- * - the hub (`--mode hub`): `dist/hub/main.js` and `dist/hub/staticServer.js` for Node, which
- *   import the built `@troupe/node` at run time (`npm run build` at the root builds it).
+ * - the hub (`--mode hub`): `dist/hub/main.js` for Node, which imports the built `@troupe/node`
+ *   at run time (`npm run build` at the root builds it).
+ *
+ * The demo serves `dist/web` with Vite's preview server (demo.mjs).
  */
 export default defineConfig(({ mode }): UserConfig => {
   if (mode === 'hub') {
@@ -25,7 +27,7 @@ export default defineConfig(({ mode }): UserConfig => {
         minify: false,
         sourcemap: true,
         rolldownOptions: {
-          input: { main: here('hub/main.ts'), staticServer: here('hub/staticServer.ts') },
+          input: { main: here('hub/main.ts') },
           external: [/^@troupe\//, /^node:/],
           output: { entryFileNames: '[name].js', format: 'es' },
         },
@@ -43,6 +45,7 @@ export default defineConfig(({ mode }): UserConfig => {
       ],
     },
     server: { host: '127.0.0.1', port: 5173 },
+    preview: { host: '127.0.0.1', port: 5173, strictPort: true },
     build: {
       outDir: here('dist/web'),
       emptyOutDir: true,

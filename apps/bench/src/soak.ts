@@ -9,6 +9,7 @@
  * `SEED` (the fault schedule, printed).
  */
 
+import { SEED } from '@troupe/test-support/seed'
 import { envNumber } from './stats.js'
 
 /**
@@ -51,7 +52,7 @@ const mb = (bytes: number | undefined) =>
  */
 export async function benchSoak(): Promise<void> {
   const seconds = envNumber('SOAK_SECONDS', DEFAULT_SECONDS)
-  const seed = process.env.SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.SEED)
+  const seed = SEED
   console.log(
     `\n## Soak: 3 hubs + 2 clients, all-to-all traffic, hubs killed and proxies cut for ${seconds} s`,
   )

@@ -1,4 +1,5 @@
-import { expect, memberStatuses, SLOW, sleep, test } from './support/fixtures.js'
+import { sleep } from '@troupe/test-support'
+import { expect, memberStatuses, SLOW, test } from './support/fixtures.js'
 import type { Hub } from './support/hubs.js'
 
 const eventsAbout = (hub: Hub, id: string) =>

@@ -1,10 +1,14 @@
 import { createNode as createHub, isTroupeError, type Node } from '@troupe/node'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { WebSocket } from 'ws'
 import { type BrowserNodeOptions, createNode } from './createNode.js'
 
-// Real sockets: a Node hub on port 0 and a "tab" whose WebSocket is isomorphic-ws (ws, in Node). The page's
-// globals (window events, navigator, document) are stubbed where a test needs them.
+// Real sockets: a Node hub on port 0 and a "tab" whose global WebSocket is `ws`'s. The page's other globals
+// (window events, navigator, document) are stubbed where a test needs them.
 const nodes: Node[] = []
+beforeEach(() => {
+  vi.stubGlobal('WebSocket', WebSocket)
+})
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((node) => node.close()))
   vi.unstubAllGlobals()
@@ -99,7 +103,8 @@ describe('createNode (browser)', () => {
     expect(node.members().find((m) => m.id === 'tab1')?.role).toBe('client')
     expect(await node.ask('echo@hub1', 'hi', { timeoutMs: 2_000 })).toBe('hi')
     expect(await hub1.ask('presence@tab1', 1, { timeoutMs: 2_000 })).toEqual({ seen: 1 })
-    expect(states).toEqual([])
+    // like member events, the state reached while createNode ran reaches a listener added right after it
+    expect(states).toEqual(['online'])
   })
 
   it('tells the node when the page goes offline and online, and stops watching the page on close', async () => {
@@ -110,19 +115,23 @@ describe('createNode (browser)', () => {
     const states: string[] = []
     node.on('connection', (state) => states.push(state))
 
+    await vi.waitFor(() => expect(states).toEqual(['online']))
+
     page.offline()
-    // an open WebSocket outlives the browser's offline flag, so the tab stays online while its link is up
-    expect(node.connectionState).toBe('online')
+    // the browser's word wins: offline at once, although the open WebSocket outlives the offline flag
+    expect(node.connectionState).toBe('offline')
+    expect(node.metrics().peers.hub1?.connected).toBe(true)
     await hub1.close()
-    await vi.waitFor(() => expect(node.connectionState).toBe('offline'))
+    await vi.waitFor(() => expect(node.metrics().peers.hub1?.connected).not.toBe(true))
+    expect(node.connectionState).toBe('offline')
     page.online()
     expect(node.connectionState).toBe('connecting') // dialing again at once, with no hub to answer
-    expect(states).toEqual(['offline', 'connecting'])
+    expect(states).toEqual(['online', 'offline', 'connecting'])
 
     await node.close()
     expect(page.listening()).toBe(0)
     page.offline()
-    expect(states).toEqual(['offline', 'connecting'])
+    expect(states).toEqual(['online', 'offline', 'connecting'])
   })
 
   it('stops watching the page on await using too, and close stays idempotent', async () => {

@@ -1,16 +1,17 @@
 import type { AddressInfo } from 'node:net'
 import { createServer as createTcpServer, type Socket } from 'node:net'
 import { CLOSE_CODES, type Connection, isTroupeError } from '@troupe/core'
+import { freePort } from '@troupe/test-support'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { type WebSocket as ServerSocket, WebSocketServer } from 'ws'
+import { type WebSocket as ServerSocket, WebSocketServer, WebSocket as WsWebSocket } from 'ws'
 import { createBrowserTransport, type WebSocketConstructor } from './wsTransport.js'
 
-// The transport runs on whatever WebSocket it is given. In Node, isomorphic-ws (the default) is `ws`; Node's own
-// WHATWG WebSocket (undici, global from Node 22, or 20 with --experimental-websocket) is closer to a browser's
-// (it throws on close codes a page may not send), so it is tested too where it exists.
+// The transport runs on whatever WebSocket it is given (by default the global one). In Node, `ws` stands in for a
+// browser's; Node's own WHATWG WebSocket (undici, global from Node 22, or 20 with --experimental-websocket) is
+// closer to a browser's (it throws on close codes a page may not send), so it is tested too where it exists.
 const nodeWebSocket = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
-const implementations: Array<[string, WebSocketConstructor | undefined]> = [
-  ['isomorphic-ws (ws in Node)', undefined],
+const implementations: Array<[string, WebSocketConstructor]> = [
+  ['ws', WsWebSocket as unknown as WebSocketConstructor],
   ...(nodeWebSocket === undefined
     ? []
     : [['the global WebSocket', nodeWebSocket] as [string, WebSocketConstructor]]),
@@ -18,6 +19,7 @@ const implementations: Array<[string, WebSocketConstructor | undefined]> = [
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
+  vi.unstubAllGlobals()
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
@@ -93,18 +95,9 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
   }
 }
 
-/** A port nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = createTcpServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 describe.each(implementations)('createBrowserTransport on %s', (_name, WebSocket) => {
   const transport = (options: { maxFrameBytes?: number; handshakeTimeoutMs?: number } = {}) =>
-    createBrowserTransport({ ...options, ...(WebSocket === undefined ? {} : { WebSocket }) })
+    createBrowserTransport({ ...options, WebSocket })
 
   async function connected(
     onConnection?: (socket: ServerSocket) => void,
@@ -294,17 +287,26 @@ describe('createBrowserTransport options', () => {
     }
   })
 
-  it('rejects connect where there is no WebSocket (isomorphic-ws exports null then)', async () => {
-    vi.resetModules()
-    vi.doMock('isomorphic-ws', () => ({ default: null }))
-    try {
-      const { createBrowserTransport: withoutWebSocket } = await import('./wsTransport.js')
-      await expect(withoutWebSocket().connect('ws://127.0.0.1:1')).rejects.toThrow(
-        'cannot connect to ws://127.0.0.1:1: this environment has no WebSocket',
-      )
-    } finally {
-      vi.doUnmock('isomorphic-ws')
-      vi.resetModules()
+  it('dials with the global WebSocket by default, read at each connect', async () => {
+    const { url } = await startServer()
+    const made = createBrowserTransport()
+    const dialed: string[] = []
+    class RecordingWebSocket extends WsWebSocket {
+      constructor(address: string) {
+        super(address)
+        dialed.push(address)
+      }
     }
+    vi.stubGlobal('WebSocket', RecordingWebSocket)
+    const connection = await made.connect(url)
+    cleanups.push(() => connection.close())
+    expect(dialed).toEqual([url])
+  })
+
+  it('rejects connect where there is no WebSocket (server-side rendering, Node 20)', async () => {
+    vi.stubGlobal('WebSocket', undefined)
+    await expect(createBrowserTransport().connect('ws://127.0.0.1:1')).rejects.toThrow(
+      'cannot connect to ws://127.0.0.1:1: this environment has no WebSocket',
+    )
   })
 })

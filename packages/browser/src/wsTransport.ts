@@ -1,7 +1,6 @@
 import type { Connection, Transport } from '@troupe/core'
 import { CLOSE_CODES, TroupeError } from '@troupe/core'
 import { closeReason, DEFAULTS, Inbox } from '@troupe/core/internal'
-import IsomorphicWebSocket from 'isomorphic-ws'
 
 /** A WebSocket constructor that behaves like the browser's (the WHATWG API). */
 export type WebSocketConstructor = new (url: string) => WebSocket
@@ -16,7 +15,10 @@ export interface BrowserTransportOptions {
   maxFrameBytes?: number
   /** How long `connect` waits for the socket to open before it gives up. @default 10_000 */
   handshakeTimeoutMs?: number
-  /** The WebSocket implementation, for tests outside a browser. @default the browser's, through isomorphic-ws */
+  /**
+   * The WebSocket implementation, for tests outside a browser (e.g. `ws`'s
+   * `WebSocket` in Node). @default `globalThis.WebSocket`, read at each connect
+   */
   WebSocket?: WebSocketConstructor
 }
 
@@ -66,10 +68,11 @@ export function createBrowserTransport(options: BrowserTransportOptions = {}): T
     'handshakeTimeoutMs',
     options.handshakeTimeoutMs ?? BROWSER_WS_DEFAULTS.handshakeTimeoutMs,
   )
-  const WebSocketImpl = options.WebSocket ?? IsomorphicWebSocket
   return {
     connect: (url) => {
-      // isomorphic-ws's browser build exports null where the host has no WebSocket (an old worker, SSR)
+      // the page's own WebSocket: an app bundles no WebSocket library for it. Where the host has none (server-side
+      // rendering, Node 20 without --experimental-websocket) the connect fails, naming why
+      const WebSocketImpl: WebSocketConstructor | undefined = options.WebSocket ?? globalThis.WebSocket
       if (typeof WebSocketImpl !== 'function') {
         return Promise.reject(new Error(`cannot connect to ${url}: this environment has no WebSocket`))
       }

@@ -1,8 +1,11 @@
+import { SEED } from '@troupe/test-support/seed'
+
 /**
- * fast-check parameters shared by the property tests: a failing run prints its
- * seed (fast-check's report), and `SEED=<n>` replays it.
+ * fast-check parameters shared by the property tests: seeded with the run's
+ * `SEED` (a failure prints the command that replays it); `NUM_RUNS=<n>`
+ * changes how many cases run.
  */
 export const propertyParams = {
-  seed: process.env.SEED === undefined ? undefined : Number(process.env.SEED),
+  seed: SEED,
   numRuns: process.env.NUM_RUNS === undefined ? undefined : Number(process.env.NUM_RUNS),
 }

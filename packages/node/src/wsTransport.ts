@@ -3,7 +3,10 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Connection, ConnectionInfo, Listener, Transport } from '@troupe/core'
 import { CLOSE_CODES, TroupeError } from '@troupe/core'
-import { type ClientOptions, type ServerOptions, WebSocket, WebSocketServer } from 'ws'
+// the client dials through isomorphic-ws (in Node, ws itself: the same class the server hands out);
+// the server side only ws has
+import WebSocket from 'isomorphic-ws'
+import { type ClientOptions, type ServerOptions, WebSocketServer } from 'ws'
 import { formatRemote, wrapWebSocket } from './wsConnection.js'
 
 /** Options of {@link createWsTransport}. */

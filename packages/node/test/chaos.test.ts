@@ -2,22 +2,23 @@
  * Chaos over real processes and sockets: three hubs and two clients under
  * steady all-to-all traffic while a seeded schedule SIGKILLs and restarts hubs
  * and cuts TCP proxies. The driver and the reasoning behind what is checked
- * are in `support/chaos.ts`. `SEED=<n>` replays a fault schedule,
+ * are in `support/chaos.ts`. A failure prints the command that replays its
+ * fault schedule (`SEED=<n>`);
  * `CHAOS_SECONDS=<n>` sets how long faults are injected (default 45).
  */
+import { SEED } from '@troupe/test-support/seed'
 import { describe, expect, it } from 'vitest'
 import { formatChaosReport, runChaos } from './support/chaos.js'
 
 const seconds = Number(process.env.CHAOS_SECONDS ?? 45)
-const seed = process.env.SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.SEED)
 
 describe('a cluster under chaos', () => {
   it(
     'delivers every message once and in order between nodes that were not restarted, and accounts for every other one',
     async () => {
-      console.log(`chaos seed ${seed} (replay: SEED=${seed}), ${seconds} s of faults`)
+      console.log(`chaos: seed ${SEED}, ${seconds} s of faults`)
       const lines: string[] = []
-      const report = await runChaos({ seconds, seed, log: (line) => lines.push(line) })
+      const report = await runChaos({ seconds, seed: SEED, log: (line) => lines.push(line) })
       console.log(lines.join('\n'))
       console.log(formatChaosReport(report))
 

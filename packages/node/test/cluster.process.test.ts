@@ -1,9 +1,15 @@
-import { createServer } from 'node:net'
+import {
+  createTcpProxy,
+  freePort,
+  type NodeWorker,
+  sleep,
+  startNodeWorker,
+  type TcpProxy,
+  waitFor,
+} from '@troupe/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type NodeProcess, startNode } from './support/processes.js'
-import { createTcpProxy, type TcpProxy } from './support/tcpProxy.js'
 
-const running: NodeProcess[] = []
+const running: NodeWorker[] = []
 const proxies: TcpProxy[] = []
 afterEach(async () => {
   await Promise.all(running.splice(0).map((node) => node.kill()))
@@ -11,7 +17,7 @@ afterEach(async () => {
 })
 
 async function node(id: string, options: Record<string, unknown> = {}) {
-  const started = await startNode(id, { listen: { host: '127.0.0.1', port: 0 }, ...options })
+  const started = await startNodeWorker(id, { listen: { host: '127.0.0.1', port: 0 }, ...options })
   running.push(started)
   return started
 }
@@ -20,28 +26,19 @@ const memberUp = (id: string) => (e: { event: string; id?: string }) => e.event 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 const portOf = (url: string) => Number(new URL(url).port)
 
-/** Polls `node` until it has received `count` messages from `from`, then returns them all. */
-async function receivedFrom(
-  node: NodeProcess,
-  from: string,
-  count: number,
-  timeoutMs = 20_000,
-): Promise<number[]> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const { received } = await node.request<{ received: Record<string, number[]> }>({ cmd: 'received' })
-    const list = received[from] ?? []
-    if (list.length >= count || Date.now() > until) return list
-    await new Promise((resolve) => setTimeout(resolve, 100))
+/** Waits until `node` has received `count` numbered messages from `from`, then returns them all. */
+async function receivedFrom(node: NodeWorker, from: string, count: number): Promise<number[]> {
+  let list: number[] = []
+  const enough = async () => {
+    list = await node.numbersFrom(from)
+    return list.length >= count
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
+  await waitFor(enough, {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+    what: () => `${node.id} received ${list.length} of ${count} messages from ${from}`,
+  })
+  return list
 }
 
 describe('a cluster of Node processes over WebSocket', () => {
@@ -52,15 +49,10 @@ describe('a cluster of Node processes over WebSocket', () => {
     const c = await node('c', { seeds: [b.url] }) // the late joiner knows only b
     await Promise.all([a.waitFor(memberUp('c')), b.waitFor(memberUp('c'))])
     for (const member of [a, b, c]) {
-      const { members } = await member.request<{ members: Array<{ id: string; status: string }> }>({
-        cmd: 'members',
-      })
+      const members = await member.members()
       expect(members.map((m) => `${m.id}:${m.status}`).sort()).toEqual(['a:up', 'b:up', 'c:up'])
     }
-    expect(await a.request({ cmd: 'ask', to: 'echo@c', message: 'hi', timeoutMs: 2_000 })).toEqual({
-      answer: 'hi',
-      reply: expect.any(Number),
-    })
+    expect(await a.ask('echo@c', 'hi', { timeoutMs: 2_000 })).toEqual({ ok: true, value: 'hi' })
 
     const killedAt = Date.now()
     await c.kill('SIGKILL')
@@ -69,7 +61,7 @@ describe('a cluster of Node processes over WebSocket', () => {
     )
     console.log(`member-down after SIGKILL, ms: ${downs.map((e) => (e.at as number) - killedAt).join(', ')}`)
 
-    await a.request({ cmd: 'stream', to: 'log@c', count: 200, perTick: 50, tickMs: 10 })
+    await a.stream({ targets: ['log@c'], count: 200, perTick: 50, tickMs: 10 })
     await a.waitFor((e) => e.event === 'streamed')
     const restarted = await node('c', { listen: { host: '127.0.0.1', port: portOf(c.url) }, seeds: [a.url] })
     expect(await receivedFrom(restarted, 'a', 200)).toEqual(range(200))
@@ -85,11 +77,23 @@ describe('a cluster of Node processes over WebSocket', () => {
     const a = await node('a', { seeds: [proxy.url('ws')] })
     await a.waitFor(memberUp('b'))
     const count = 5_000
-    await a.request({ cmd: 'stream', to: 'log@b', count, perTick: 50, tickMs: 10 })
-    await b.request({ cmd: 'stream', to: 'log@a', count, perTick: 50, tickMs: 10 })
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await a.stream({ targets: ['log@b'], count, perTick: 50, tickMs: 10 })
+    await b.stream({ targets: ['log@a'], count, perTick: 50, tickMs: 10 })
+    // mid-stream: a fifth of the traffic has arrived both ways
+    const arrived = async (at: NodeWorker, from: string) => (await at.numbersFrom(from)).length >= count / 5
+    await waitFor(async () => (await arrived(b, 'a')) && (await arrived(a, 'b')), {
+      what: 'a fifth of the traffic arrives both ways',
+    })
     proxy.cut()
-    await new Promise((resolve) => setTimeout(resolve, 1_200))
+    // the cut lasts until both ends have noticed the link is gone and queued traffic for each other meanwhile
+    const cutOff = async (node: NodeWorker, peer: string) => {
+      const link = (await node.metrics<{ peers: Record<string, { connected: boolean; queued: number }> }>())
+        .peers[peer]
+      return link !== undefined && !link.connected && link.queued >= count / 10
+    }
+    await waitFor(async () => (await cutOff(a, 'b')) && (await cutOff(b, 'a')), {
+      what: 'a and b see their link cut, with traffic queued for each other',
+    })
     proxy.restore()
     await Promise.all([
       a.waitFor((e) => e.event === 'streamed', 30_000),
@@ -98,11 +102,7 @@ describe('a cluster of Node processes over WebSocket', () => {
     const [atB, atA] = await Promise.all([receivedFrom(b, 'a', count), receivedFrom(a, 'b', count)])
     expect(atB).toEqual(range(count))
     expect(atA).toEqual(range(count))
-    const { metrics } = await a.request<{
-      metrics: { peers: Record<string, { connects: number; resent: number }> }
-    }>({
-      cmd: 'metrics',
-    })
+    const metrics = await a.metrics<{ peers: Record<string, { connects: number; resent: number }> }>()
     expect(metrics.peers.b!.connects).toBeGreaterThanOrEqual(2) // the cut really broke the connection
     console.log(`after the cut: a reconnected to b, re-sent ${metrics.peers.b!.resent} envelopes`)
     expect([...a.events, ...b.events].filter((e) => e.event === 'deadletter')).toEqual([])
@@ -112,9 +112,10 @@ describe('a cluster of Node processes over WebSocket', () => {
     const a = await node('a')
     const b = await node('b', { seeds: [a.url] })
     await a.waitFor(memberUp('b'))
-    await b.request({ cmd: 'close' })
+    await b.close()
     await a.waitFor((e) => e.event === 'member-left' && e.id === 'b')
-    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    // a window for a wrong member-down to show up in: past the failure detector's 1.5 s
+    await sleep(2_000)
     expect(a.events.filter((e) => e.event === 'member-down')).toEqual([])
   })
 })

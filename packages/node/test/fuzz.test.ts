@@ -2,16 +2,18 @@
  * Fuzzes a live hub over real sockets: raw `ws` connections feed it random
  * bytes, mutated valid frames, oversized frames, text frames, bad handshakes
  * and frames before the hello, while a second hub and a client (child
- * processes) exchange numbered messages through it. Seeded: the seed is
- * printed, `SEED=<n>` replays the same cases (`FUZZ_RUNS=<n>` changes how many).
+ * processes) exchange numbered messages through it. Seeded: a failure prints
+ * the command that replays the same cases with `SEED=<n>` (`FUZZ_RUNS=<n>`
+ * changes how many).
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { CLOSE_CODES, type Envelope, type MessageEnvelope, type Node, PROTOCOL_VERSION } from '@troupe/core'
 import { createNode } from '@troupe/node'
+import { type NodeWorker, startNodeWorker, waitFor } from '@troupe/test-support'
+import { SEED } from '@troupe/test-support/seed'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type NodeProcess, startNode } from './support/processes.js'
 import { codecLike, hello, openRawPeer, type RawClose } from './support/rawPeer.js'
 
 setFlagsFromString('--expose-gc')
@@ -392,9 +394,6 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 
 describe('a hub fed garbage over real sockets', () => {
   it('closes every bad connection with the right code, keeps relaying for good nodes, and keeps its memory flat', async () => {
-    const seed = process.env.SEED === undefined ? Date.now() % 2 ** 31 : Number(process.env.SEED)
-    console.log(`fuzz seed ${seed} (replay: SEED=${seed})`)
-
     const hub = await createNode({
       id: HUB_ID,
       listen: { host: '127.0.0.1', port: 0 },
@@ -422,32 +421,32 @@ describe('a hub fed garbage over real sockets', () => {
     })
 
     // the good nodes: a second hub and a client, whose traffic to each other goes through the fuzzed hub
-    const good: NodeProcess[] = []
+    const good: NodeWorker[] = []
     cleanups.push(() => Promise.all(good.map((p) => p.kill())))
-    const hub2 = await startNode('hub2', { listen: { host: '127.0.0.1', port: 0 }, seeds: [hub.url] })
+    const hub2 = await startNodeWorker('hub2', { listen: { host: '127.0.0.1', port: 0 }, seeds: [hub.url] })
     good.push(hub2)
-    const client = await startNode('cl', { seeds: [hub.url] })
+    const client = await startNodeWorker('cl', { seeds: [hub.url] })
     good.push(client)
     await Promise.all([
       hub2.waitFor((e) => e.event === 'member-up' && e.id === 'cl'),
       client.waitFor((e) => e.event === 'member-up' && e.id === 'hub2'),
     ])
     const stream = { perTick: 5, tickMs: 20, ttlMs: 60_000 }
-    await hub2.request({ cmd: 'streamStart', targets: ['log@cl', `log@${HUB_ID}`], ...stream })
-    await client.request({ cmd: 'streamStart', targets: ['log@hub2', `log@${HUB_ID}`], ...stream })
+    await hub2.stream({ targets: ['log@cl', `log@${HUB_ID}`], ...stream })
+    await client.stream({ targets: ['log@hub2', `log@${HUB_ID}`], ...stream })
 
     const slot = { next: 0 }
     const warmup = newTally()
     await fc.assert(
       fc.asyncProperty(caseArb, (c) => runCase(hub, c, warmup, slot)),
-      { seed, numRuns: WARMUP_RUNS },
+      { seed: SEED, numRuns: WARMUP_RUNS },
     )
     const heapBefore = heapUsed()
 
     const tally = newTally()
     await fc.assert(
       fc.asyncProperty(caseArb, (c) => runCase(hub, c, tally, slot)),
-      { seed: seed + 1, numRuns: FUZZ_RUNS, interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS },
+      { seed: SEED + 1, numRuns: FUZZ_RUNS, interruptAfterTimeLimit: FUZZ_TIME_LIMIT_MS },
     )
 
     // connections that never say hello: silent ones, and ones that only ping, are closed with 4008
@@ -465,27 +464,21 @@ describe('a hub fed garbage over real sockets', () => {
     const heapAfter = heapUsed()
 
     // the good nodes' streams: complete and in order, once the streams stop and the last messages land
-    const [fromHub2, fromClient] = await Promise.all([
-      hub2.request<{ sent: Record<string, number> }>({ cmd: 'streamStop' }),
-      client.request<{ sent: Record<string, number> }>({ cmd: 'streamStop' }),
-    ])
-    const expected: Array<[NodeProcess | undefined, string, number]> = [
-      [client, 'hub2', fromHub2.sent['log@cl']!],
-      [undefined, 'hub2', fromHub2.sent[`log@${HUB_ID}`]!],
-      [hub2, 'cl', fromClient.sent['log@hub2']!],
-      [undefined, 'cl', fromClient.sent[`log@${HUB_ID}`]!],
+    const [fromHub2, fromClient] = await Promise.all([hub2.streamStop(), client.streamStop()])
+    const expected: Array<[NodeWorker | undefined, string, number]> = [
+      [client, 'hub2', fromHub2['log@cl']!],
+      [undefined, 'hub2', fromHub2[`log@${HUB_ID}`]!],
+      [hub2, 'cl', fromClient['log@hub2']!],
+      [undefined, 'cl', fromClient[`log@${HUB_ID}`]!],
     ]
-    const receivedBy = async (at: NodeProcess | undefined, from: string): Promise<number[]> => {
-      if (at === undefined) return atHub.get(from) ?? []
-      const { received } = await at.request<{ received: Record<string, number[]> }>({ cmd: 'received' })
-      return received[from] ?? []
+    const receivedBy = async (at: NodeWorker | undefined, from: string): Promise<number[]> =>
+      at === undefined ? (atHub.get(from) ?? []) : at.numbersFrom(from)
+    const deliveredAll = async () => {
+      for (const [at, from, count] of expected) if ((await receivedBy(at, from)).length < count) return false
+      return true
     }
-    const until = Date.now() + 20_000
-    for (const [at, from, count] of expected) {
-      while ((await receivedBy(at, from)).length < count && Date.now() < until) {
-        await new Promise((resolve) => setTimeout(resolve, 100))
-      }
-    }
+    // on a timeout the assertions below say what is missing
+    await waitFor(deliveredAll, { timeoutMs: 20_000, intervalMs: 100 }).catch(() => {})
     for (const [at, from, count] of expected) {
       expect(await receivedBy(at, from), `${from} -> ${at?.id ?? HUB_ID}`).toEqual(range(count))
     }

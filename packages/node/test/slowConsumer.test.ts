@@ -8,8 +8,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { Envelope } from '@troupe/core'
 import { createNode } from '@troupe/node'
+import { type NodeWorker, sleep, startNodeWorker, waitFor } from '@troupe/test-support'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type NodeProcess, startNode } from './support/processes.js'
 import { codecLike, hello, openRawPeer } from './support/rawPeer.js'
 
 setFlagsFromString('--expose-gc')
@@ -35,24 +35,11 @@ const MEMORY_BOUND_BYTES = 30 * 1024 * 1024
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 function heapUsed(): number {
   gc()
   gc()
   return process.memoryUsage().heapUsed
-}
-
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`)
-    await sleep(50)
-  }
 }
 
 describe('a peer that stops reading', () => {
@@ -69,9 +56,11 @@ describe('a peer that stops reading', () => {
     })
 
     // a well-behaved client in its own process, streaming to the hub and receiving from it
-    const good: NodeProcess = await startNode('good', { seeds: [hub.url] })
+    const good: NodeWorker = await startNodeWorker('good', { seeds: [hub.url] })
     cleanups.push(() => good.kill())
-    await until(() => hub.members().some((m) => m.id === 'good' && m.status === 'up'), 10_000, 'good joins')
+    await waitFor(() => hub.members().some((m) => m.id === 'good' && m.status === 'up'), {
+      what: 'good joins',
+    })
 
     // the slow peer: a raw client that completes the handshake, then stops reading its socket. It keeps
     // sending heartbeats, so the hub sees a live peer that simply does not read (and never acknowledges)
@@ -88,7 +77,7 @@ describe('a peer that stops reading', () => {
     )
     cleanups.push(() => clearInterval(heartbeat))
 
-    await good.request({ cmd: 'streamStart', targets: ['log@hub'], perTick: 10, tickMs: 10, ttlMs: 60_000 })
+    await good.stream({ targets: ['log@hub'], perTick: 10, tickMs: 10, ttlMs: 60_000 })
     let toGood = 0
     let stopToGood = false
     const streamToGood = (async () => {
@@ -108,7 +97,16 @@ describe('a peer that stops reading', () => {
     }
     // the other links work while the slow one is saturated: an ask goes there and back
     expect(await hub.ask('echo@good', 'still there?', { timeoutMs: 5_000 })).toBe('still there?')
-    await sleep(1_500) // heartbeats, retransmit timers and acks of the good link run meanwhile
+    // the memory is measured once timers have run: a retransmit timer re-sent the saturated link's window,
+    // and the good link kept acknowledging meanwhile
+    const ackedByGood = hub.metrics().peers.good!.acked
+    await waitFor(
+      () => {
+        const peers = hub.metrics().peers
+        return peers.slow!.resent >= LINK.windowMessages && peers.good!.acked > ackedByGood
+      },
+      { what: 'a retransmit on the slow link while the good one acknowledges' },
+    )
     const heapAfter = heapUsed()
     const slowLink = hub.metrics().peers.slow!
 
@@ -124,15 +122,12 @@ describe('a peer that stops reading', () => {
     // the good client's traffic both ways: complete and in order
     stopToGood = true
     await streamToGood
-    const { sent } = await good.request<{ sent: Record<string, number> }>({ cmd: 'streamStop' })
-    const fromGood = sent['log@hub']!
-    const receivedAtGood = async () =>
-      (await good.request<{ received: Record<string, number[]> }>({ cmd: 'received' })).received.hub ?? []
-    await until(
-      async () => atHub.length >= fromGood && (await receivedAtGood()).length >= toGood,
-      20_000,
-      'good traffic',
-    )
+    const fromGood = (await good.streamStop())['log@hub']!
+    const receivedAtGood = () => good.numbersFrom('hub')
+    await waitFor(async () => atHub.length >= fromGood && (await receivedAtGood()).length >= toGood, {
+      timeoutMs: 20_000,
+      what: 'good traffic',
+    })
     expect(atHub).toEqual(range(fromGood))
     expect(await receivedAtGood()).toEqual(range(toGood))
     expect(good.events.filter((e) => e.event === 'deadletter')).toEqual([])
@@ -157,7 +152,10 @@ describe('a peer that stops reading', () => {
       slow.send(codec.encode([{ type: 'ack', seq: highest }]))
     })
     slow.resumeReading()
-    await until(() => hub.metrics().peers.slow!.queued === 0, 20_000, 'the slow link drains')
+    await waitFor(() => hub.metrics().peers.slow!.queued === 0, {
+      timeoutMs: 20_000,
+      what: 'the slow link drains',
+    })
     expect(seen).toEqual(range(queued))
 
     console.log(

@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Server } from 'node:net'
 import { createNode, createWsTransport, type Node } from '@troupe/node'
+import { waitFor } from '@troupe/test-support'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { selfSignedCertificate } from './support/selfSigned.js'
 
@@ -53,8 +54,6 @@ async function countingForwarder(port: number): Promise<{ port: number; readonly
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 describe('nodes over wss://', () => {
   it('link over TLS when the dialer trusts the certificate, and ask across both ways', async () => {
     const hub = await node({ id: 'tls-hub', listen: { host: '127.0.0.1', port: 0, tls: { key, cert } } })
@@ -87,8 +86,11 @@ describe('nodes over wss://', () => {
       seeds: [`wss://127.0.0.1:${forwarder.port}`],
       reconnect: { initialMs: 20, maxMs: 100 },
     })
-    const deadline = Date.now() + 15_000
-    while (forwarder.count < 5 && Date.now() < deadline) await sleep(20)
+    await waitFor(() => forwarder.count >= 5, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+      what: () => `5 dial attempts through the forwarder (saw ${forwarder.count})`,
+    })
     expect(forwarder.count).toBeGreaterThanOrEqual(5) // it kept trying...
     expect(outsider.connectionState).toBe('connecting') // ...and never got through
     expect(outsider.metrics().peers).toEqual({})

@@ -1,11 +1,11 @@
 import { Socket } from 'node:net'
 import type { Connection, ConnectionInfo, Listener } from '@troupe/core'
 import { CLOSE_CODES } from '@troupe/core'
+import { createTcpProxy, type TcpProxy } from '@troupe/test-support'
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import { createWsTransport, type WsTransportOptions } from '../src/wsTransport.js'
 import { selfSignedCertificate } from './support/selfSigned.js'
-import { createTcpProxy, type TcpProxy } from './support/tcpProxy.js'
 
 const cleanups: Array<() => unknown> = []
 afterEach(async () => {

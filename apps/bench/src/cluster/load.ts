@@ -3,6 +3,7 @@
  * latency, or as much as the stack accepts for throughput. Targets are random
  * actors of the other workers, from a PRNG seeded per worker so runs repeat.
  */
+import { createRandom } from '@troupe/core/testing'
 import type { PhaseName } from './protocol.js'
 import { wallNow } from './protocol.js'
 import type { Stack } from './stacks/stack.js'
@@ -38,24 +39,13 @@ export interface LoadResult {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
-/** mulberry32: tiny, fast, and good enough to pick targets. */
-function seededRandom(seed: number): () => number {
-  let state = seed | 0
-  return () => {
-    state = (state + 0x6d2b79f5) | 0
-    let t = Math.imul(state ^ (state >>> 15), 1 | state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
 /**
  * Waits for `startAt`, loads the cluster for `seconds`, and reports what was
  * sent and received and the CPU this process used meanwhile.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { stack, index, workers, actors } = options
-  const random = seededRandom(index + 1)
+  const random = createRandom(index + 1).next
   let seq = 0
   /** Sends one message; returns the target worker if its link is over the high-water mark, else -1. */
   const sendOne = (): number => {

@@ -6,9 +6,8 @@ import {
   type Page,
   type TestInfo,
 } from '@playwright/test'
-import { createTcpProxy, type TcpProxy } from '../../../../packages/node/test/support/tcpProxy.js'
-import { serveStatic } from '../../hub/staticServer.js'
-import { freePort, type HubProcess, startHubProcess } from './hubProcess.js'
+import { createTcpProxy, freePort, serveStatic, type TcpProxy } from '@troupe/test-support'
+import { type HubProcess, startHubProcess } from './hubProcess.js'
 import { WEB_DIST } from './paths.js'
 
 /** A note as a tab shows it. */

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { APP_DIR } from './paths.js'
@@ -30,16 +29,6 @@ export interface HubProcess {
   kill(signal?: NodeJS.Signals): Promise<void>
   /** Starts the hub again: same port, same data. */
   restart(): Promise<void>
-}
-
-/** A port that was free a moment ago, for a hub that must come back on the same port. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (address === null || typeof address === 'string') throw new Error('no TCP address')
-  return address.port
 }
 
 export async function startHubProcess(options: HubProcessOptions): Promise<HubProcess> {

@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer } from 'node:net'
 import {
   type Browser,
   type BrowserContext,
@@ -7,10 +6,9 @@ import {
   type Page,
   type TestInfo,
 } from '@playwright/test'
-import { createTcpProxy, type TcpProxy } from '../../../node/test/support/tcpProxy.js'
+import { createTcpProxy, serveStatic, type TcpProxy } from '@troupe/test-support'
 import { type Hub, type HubOptions, startHub } from './hubs.js'
 import { APP_DIST } from './paths.js'
-import { serveStatic } from './staticServer.js'
 import type { ConnectionState, DeadLetterInfo, Numbered, TabApi } from './tabApi.js'
 
 type Method = keyof TabApi
@@ -54,17 +52,6 @@ export function numbersFrom(messages: unknown[], from: string): number[] {
 /** Polling options for conditions that depend on reconnects and failure detection. */
 export const SLOW = { timeout: 30_000, intervals: [100, 250, 500] }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** A port that was free a moment ago, for a hub that must know its port before it listens. */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 /** `id:status` of every member `hub` knows (itself included), sorted, e.g. `['hub1:up', 'tabA:up']`. */
 export async function memberStatuses(hub: Hub): Promise<string[]> {
   return (await hub.members()).map((m) => `${m.id}:${m.status}`).sort()
@@ -80,7 +67,7 @@ export const test = base.extend<{ cluster: Cluster }, { appUrl: string }>({
   appUrl: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
     async ({}, use) => {
-      const server = await serveStatic(APP_DIST)
+      const server = await serveStatic({ root: APP_DIST })
       await use(server.url)
       await server.close()
     },
@@ -193,7 +180,7 @@ async function report(testInfo: TestInfo, tabs: Tab[], hubs: Hub[]): Promise<voi
     const deadLetters = hub.events.filter((e) => e.event === 'deadletter')
     lines.push(
       `hub ${hub.id} (alive: ${hub.alive}) member events: ${JSON.stringify(hub.events.filter((e) => e.event !== 'deadletter'))}`,
-      `hub ${hub.id} dead letters: ${summarize(deadLetters.map((e) => ({ to: e.to, from: e.from, reason: e.reason, message: undefined })))}`,
+      `hub ${hub.id} dead letters: ${summarize(deadLetters.map((e) => ({ to: e.to, from: e.from, reason: e.reason, message: e.message })))}`,
     )
     if (hub.alive) {
       const [members, metrics] = await Promise.all([hub.members(), hub.metrics()]).catch((error: unknown) => [
@@ -213,7 +200,7 @@ async function report(testInfo: TestInfo, tabs: Tab[], hubs: Hub[]): Promise<voi
 
 /** Dead letters grouped by reason, target and sender, numbered messages as seq ranges: `ttl-expired log@tabB from tabA: 50-149`. */
 function summarize(
-  deadLetters: Array<{ to?: string; from?: string; reason?: string; message: unknown }>,
+  deadLetters: Array<{ to?: unknown; from?: unknown; reason?: unknown; message: unknown }>,
 ): string {
   if (deadLetters.length === 0) return 'none'
   const groups = new Map<string, Array<number | string>>()

@@ -178,7 +178,6 @@ export interface CodecOptions {
  * any byte string either yields valid envelopes or throws {@link ProtocolError}.
  * Message bodies stay encoded (`Uint8Array`); `decodeValue` opens them where
  * they are delivered, so a hub relays them without decoding them.
- * @internal
  */
 export class FrameCodec {
   readonly maxFrameBytes: number

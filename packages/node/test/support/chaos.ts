@@ -79,15 +79,19 @@
  * faults in the same order with the same delays, though the processes' own
  * timing differs from run to run).
  */
-import { type ChildProcess, fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { createTcpProxy, type TcpProxy } from './tcpProxy.js'
+import { createRandom } from '@troupe/core/testing'
+import {
+  createTcpProxy,
+  forkNodeWorker,
+  freePort,
+  type NodeWorker,
+  sleep,
+  type TcpProxy,
+} from '@troupe/test-support'
 
-const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url))
 const HUBS = ['h1', 'h2', 'h3'] as const
 const CLIENTS = ['c1', 'c2'] as const
 /** Hubs the driver may kill: those that relay nothing (see above). */
@@ -173,89 +177,12 @@ export interface ChaosReport {
   diagnostics: string[]
 }
 
-interface Worker {
-  readonly id: string
-  readonly child: ChildProcess
-  readonly events: Array<Record<string, unknown>>
-  readonly exited: Promise<void>
-  readonly alive: boolean
-  request<T = Record<string, unknown>>(command: Record<string, unknown>, timeoutMs?: number): Promise<T>
-  kill(): Promise<void>
-}
-
-const children = new Set<ChildProcess>()
-// a driver that dies mid-run takes its workers with it
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL')
-})
-
-function forkWorker(id: string): Worker {
-  const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  children.add(child)
-  const events: Array<Record<string, unknown>> = []
-  const waiting = new Map<number, { resolve(reply: Record<string, unknown>): void; reject(e: Error): void }>()
-  let alive = true
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      alive = false
-      children.delete(child)
-      for (const waiter of waiting.values()) waiter.reject(new Error(`${id} exited`))
-      waiting.clear()
-      resolve()
-    }),
-  )
-  child.on('error', () => {}) // a send to a dying child; 'exit' tells the rest
-  let nextAsk = 1
-  child.on('message', (message: Record<string, unknown>) => {
-    if (typeof message.reply === 'number') {
-      const waiter = waiting.get(message.reply)
-      waiting.delete(message.reply)
-      if (message.error) waiter?.reject(new Error(`${id}: ${String(message.error)}`))
-      else waiter?.resolve(message)
-    } else events.push(message)
-  })
-  return {
-    id,
-    child,
-    events,
-    exited,
-    get alive() {
-      return alive
-    },
-    request<T>(command: Record<string, unknown>, timeoutMs = 30_000) {
-      if (!alive) return Promise.reject(new Error(`${id} is not running`))
-      const ask = nextAsk++
-      return new Promise<T>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiting.delete(ask)
-          reject(new Error(`${id}: no answer to ${String(command.cmd)} within ${timeoutMs} ms`))
-        }, timeoutMs)
-        waiting.set(ask, {
-          resolve: (reply) => {
-            clearTimeout(timer)
-            resolve(reply as T)
-          },
-          reject: (error) => {
-            clearTimeout(timer)
-            reject(error)
-          },
-        })
-        child.send({ ...command, ask })
-      })
-    },
-    async kill() {
-      if (alive) child.kill('SIGKILL')
-      await exited
-    },
-  }
-}
-
 /** One run (process lifetime) of a node. */
 interface Run {
   readonly id: string
   readonly run: number
   readonly logFile: string
-  worker: Worker | undefined
+  worker: NodeWorker | undefined
   state: 'starting' | 'alive' | 'dead'
   killed: boolean
   /** When the driver started it, and (if it did) killed it. */
@@ -264,28 +191,6 @@ interface Run {
   /** Final counts (streamStop) of a run alive at the end. */
   finalSent: Record<string, number> | undefined
 }
-
-/** A seeded PRNG (mulberry32): the fault schedule's only source of randomness. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
  * Runs the chaos scenario (see the module comment) and returns what happened.
@@ -300,7 +205,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const tickMs = options.tickMs ?? 20
   const ttlMs = options.ttlMs ?? 120_000
   const log = options.log ?? (() => {})
-  const random = seededRandom(options.seed)
+  const random = createRandom(options.seed).next
   const between = (min: number, max: number) => Math.round(min + random() * (max - min))
   const dir = mkdtempSync(join(tmpdir(), 'troupe-chaos-'))
   const proxies: Record<string, TcpProxy> = {}
@@ -352,11 +257,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         finalSent: undefined,
       }
       list.push(run)
-      const worker = forkWorker(id)
+      const worker = forkNodeWorker(id)
       run.worker = worker
-      await worker.request({
-        cmd: 'startLogged',
-        options: optionsOf(id),
+      await worker.start(optionsOf(id), {
         logFile: run.logFile,
         ...(id === 'h1'
           ? { clientHosts }
@@ -369,8 +272,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       return run
     }
     const startStream = (run: Run) =>
-      run.worker!.request({
-        cmd: 'streamStart',
+      run.worker!.stream({
         targets: NODES.filter((n) => n !== run.id).map((n) => `log@${n}`),
         perTick,
         tickMs,
@@ -382,15 +284,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(['h2', 'h3'].map((id) => start(id, false)))
     await start('h1', false)
     await Promise.all(CLIENTS.map((id) => start(id, false)))
-    const formedBy = Date.now() + 20_000
     for (const id of NODES) {
       const worker = current(id)!.worker!
       for (const other of NODES) {
         if (other === id) continue
-        while (!worker.events.some((e) => e.event === 'member-up' && e.id === other)) {
-          if (Date.now() > formedBy) throw new Error(`chaos: ${id} never saw ${other} join`)
-          await sleep(50)
-        }
+        await worker
+          .waitFor((e) => e.event === 'member-up' && e.id === other, 20_000)
+          .catch(() => Promise.reject(new Error(`chaos: ${id} never saw ${other} join`)))
       }
     }
     await Promise.all(NODES.map((id) => startStream(current(id)!)))
@@ -483,8 +383,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await sleep((options.healSeconds ?? 3) * 1_000)
     for (const id of NODES) {
       const run = current(id)!
-      const { sent } = await run.worker!.request<{ sent: Record<string, number> }>({ cmd: 'streamStop' })
-      run.finalSent = sent
+      run.finalSent = await run.worker!.streamStop()
     }
     const stoppedAt = Date.now()
 

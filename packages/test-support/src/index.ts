@@ -1,0 +1,21 @@
+/**
+ * Helpers shared by the repository's tests (vitest and Playwright alike). The
+ * test seed is a separate entry, `@troupe/test-support/seed`, so that only the
+ * files that use it print a replay command when they fail.
+ *
+ * @packageDocumentation
+ */
+export {
+  type AskResult,
+  forkNodeWorker,
+  type NodeWorker,
+  type StartedNodeWorker,
+  type StreamOptions,
+  startNodeWorker,
+  type WorkerEvent,
+  type WorkerMember,
+} from './nodeWorker.js'
+export { freePort } from './ports.js'
+export { type StaticServer, type StaticServerOptions, serveStatic } from './staticServer.js'
+export { createTcpProxy, type TcpProxy, type TcpProxyOptions } from './tcpProxy.js'
+export { sleep, type WaitForOptions, waitFor } from './waitFor.js'
