@@ -26,15 +26,7 @@ const formatRtt = (ms: number | null | undefined): string =>
 
 const STATUS_ORDER: Record<string, number> = { up: 0, suspect: 1, down: 2, left: 3 }
 
-function totals(metrics: NodeMetrics): { sent: number; received: number } {
-  let sent = 0
-  let received = 0
-  for (const link of Object.values(metrics.peers)) {
-    sent += link.sent
-    received += link.received
-  }
-  return { sent, received }
-}
+const totals = (metrics: NodeMetrics): { sent: number; received: number } => metrics
 
 function renderNode(sample: Sample, previous: Sample | undefined, selfId: string): string {
   const { members, metrics } = sample
@@ -80,17 +72,18 @@ function renderNode(sample: Sample, previous: Sample | undefined, selfId: string
     .map(([id, link]) => {
       const old = previous?.metrics.peers[id]
       const perSecond = rate(
-        link.sent + link.received,
-        old === undefined ? undefined : old.sent + old.received,
+        link.framesIn + link.framesOut,
+        old === undefined ? undefined : old.framesIn + old.framesOut,
         seconds,
       )
+      const queued = metrics.streams[id]?.queued ?? 0
       return `<tr data-link="${e(id)}" data-connected="${link.connected}">
         <td class="mono">${e(id)}</td>
         <td><span class="dot ${link.connected ? 'dot-on' : 'dot-off'}"></span>${link.connected ? 'up' : 'down'}${
           link.connects > 1 ? ` <span class="muted">×${link.connects}</span>` : ''
         }</td>
         <td class="num">${formatRtt(link.rttMs)}</td>
-        <td class="num${link.queued > 0 ? ' warn' : ''}">${link.queued}</td>
+        <td class="num${queued > 0 ? ' warn' : ''}">${queued}</td>
         <td class="num">${formatRate(perSecond)}</td>
       </tr>`
     })
@@ -117,7 +110,7 @@ function renderNode(sample: Sample, previous: Sample | undefined, selfId: string
     ${
       linkRows === ''
         ? '<p class="muted small">no links yet</p>'
-        : `<table class="table"><thead><tr><th>peer</th><th>link</th><th class="num">RTT</th><th class="num">queued</th><th class="num">msg/s</th></tr></thead>
+        : `<table class="table"><thead><tr><th>peer</th><th>link</th><th class="num">RTT</th><th class="num">queued</th><th class="num">frames/s</th></tr></thead>
       <tbody>${linkRows}</tbody></table>`
     }
     <h4>Dead letters${metrics.held > 0 ? ` <span class="muted">· ${metrics.held} held</span>` : ''}</h4>

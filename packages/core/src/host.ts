@@ -28,7 +28,7 @@ export const hostNow = (): number => host.performance.now()
 /** A random integer in [1, 2^53), from the platform's cryptographic generator: not guessable. @internal */
 export const randomId = (): number => {
   const [high, low] = host.crypto.getRandomValues(new Uint32Array(2))
-  return ((high! >>> 11) * 2 ** 32 + low!) || 1
+  return (high! >>> 11) * 2 ** 32 + low! || 1
 }
 /** @internal */
 export const queueMicrotask = (fn: () => void): void => host.queueMicrotask(fn)

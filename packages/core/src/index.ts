@@ -22,8 +22,8 @@ export type {
   AuthorizeRequest,
 } from './cluster/admission.js'
 export type { ConnectionState } from './cluster/cluster.js'
-export type { DeliveryMetrics } from './delivery/delivery.js'
 export type { Member, MemberEventName } from './cluster/membership.js'
+export type { DeliveryMetrics, StreamMetrics } from './delivery/delivery.js'
 export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
 export type { BackoffOptions } from './link/backoff.js'
 export { HandshakeClosedError } from './link/handshake.js'

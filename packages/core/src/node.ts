@@ -261,7 +261,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
     const remote = ref.nodeId !== this.id
-    const body = remote ? encodeValue(message) : (prepareValue(message, 'message'), undefined)
+    // checked before the ask opens: a message that cannot cross throws here, leaving nothing behind
+    const body = remote ? encodeValue(message) : undefined
+    if (!remote) prepareValue(message, 'message')
     const waitForNode = options?.waitForNode === true
     const { id, promise } = this.asks.open<R>(ref.address, ref.nodeId, timeoutMs, waitForNode)
     const letter: Letter = { to: ref.address, from, message, askId: id, origin: this.id }
@@ -297,7 +299,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
         return
       }
       prepareValue(value, 'reply')
-      if (!this.asks.settle(letter.askId, value)) this.deadLetter(replyLetter(this.id, from, value), 'no-reply-target')
+      if (!this.asks.settle(letter.askId, value))
+        this.deadLetter(replyLetter(this.id, from, value), 'no-reply-target')
     } else if (letter?.from !== undefined) {
       this.send(letter.from, value, undefined, from)
     } else {
@@ -366,7 +369,11 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
         try {
           message = decodeValue(envelope.body)
         } catch (error) {
-          this.deadLetter({ to, from, message: undefined, askId, origin }, 'unencodable', (error as Error).message)
+          this.deadLetter(
+            { to, from, message: undefined, askId, origin },
+            'unencodable',
+            (error as Error).message,
+          )
           return true
         }
         this.deliverLocal(name, undefined, { to, from, message, askId, origin })
@@ -378,7 +385,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       case 'dead': {
         const target = envelope.to.slice(envelope.to.indexOf('@') + 1)
         // believed from the node the message went to, or from a hub on its way
-        if (target !== envelope.origin && this.cluster?.membership.get(envelope.origin)?.role !== 'hub') return true
+        if (target !== envelope.origin && this.cluster?.membership.get(envelope.origin)?.role !== 'hub')
+          return true
         const askId = this.asks.nodeOf(envelope.askId) === target ? envelope.askId : 0
         this.deadLetter(letterOf(envelope, this.id, askId), envelope.reason)
         return true
@@ -409,7 +417,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       () =>
         new TroupeError(
           known ? 'NODE_DOWN' : 'NO_SUCH_NODE',
-          known ? `node "${node}" is ${reason === 'left' ? 'gone (it left)' : 'down'}` : `no node "${node}" in the cluster`,
+          known
+            ? `node "${node}" is ${reason === 'left' ? 'gone (it left)' : 'down'}`
+            : `no node "${node}" in the cluster`,
           { reason: known ? 'node-down' : 'no-such-node' },
         ),
     )
@@ -428,7 +438,13 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void {
     if (envelope.type !== 'message') return // counted on the link; nothing to report beyond that
     this.deadLetters.rejected++
-    this.emit('deadletter', { to: envelope.to, from: envelope.from ?? `?@${from}`, message: undefined, reason: 'rejected', detail })
+    this.emit('deadletter', {
+      to: envelope.to,
+      from: envelope.from ?? `?@${from}`,
+      message: undefined,
+      reason: 'rejected',
+      detail,
+    })
   }
 
   metrics(): NodeMetrics {
@@ -461,7 +477,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     await Promise.all(topLevel.map((cell) => cell.stop()))
     await this.cluster?.close(this.closeGraceMs)
     this.closed = true
-    for (const envelope of this.delivery?.clear() ?? []) this.undeliverable(envelope, 'stopped', 'the node closed')
+    for (const envelope of this.delivery?.clear() ?? [])
+      this.undeliverable(envelope, 'stopped', 'the node closed')
     this.asks.failAll(closedError())
   }
 
@@ -524,7 +541,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private answer(reply: Extract<DataEnvelope, { type: 'reply' }>): void {
     const asked = this.asks.nodeOf(reply.askId)
     if (asked !== reply.origin) {
-      const detail = asked === undefined ? undefined : `an answer from "${reply.origin}" to an ask to "${asked}"`
+      const detail =
+        asked === undefined ? undefined : `an answer from "${reply.origin}" to an ask to "${asked}"`
       this.deadLetter(replyLetter(this.id, `$reply@${reply.origin}`, undefined), 'no-reply-target', detail)
       return
     }
@@ -532,7 +550,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     try {
       value = decodeValue(reply.body)
     } catch (error) {
-      this.asks.fail(reply.askId, new TroupeError('UNENCODABLE', `the reply could not be read: ${(error as Error).message}`))
+      this.asks.fail(
+        reply.askId,
+        new TroupeError('UNENCODABLE', `the reply could not be read: ${(error as Error).message}`),
+      )
       return
     }
     if (reply.failed) this.asks.fail(reply.askId, handlerError(this.asks.addressOf(reply.askId)!, value))
@@ -553,12 +574,15 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 }
 
 const EMPTY_DELIVERY: DeliveryMetrics = {
+  sent: 0,
+  received: 0,
   queued: 0,
   held: 0,
   heldBytes: 0,
   resent: 0,
   duplicatesDropped: 0,
   outOfOrderDropped: 0,
+  streams: {},
 }
 
 /**

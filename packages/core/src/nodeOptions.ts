@@ -120,7 +120,10 @@ export interface NodeOptions {
 }
 
 /** The settings of a node's cluster and delivery layers, defaults applied and values checked. @internal */
-export function clusterSettings(options: NodeOptions): { cluster: ClusterSettings; delivery: DeliverySettings } {
+export function clusterSettings(options: NodeOptions): {
+  cluster: ClusterSettings
+  delivery: DeliverySettings
+} {
   const transport = options.transport!
   const role = options.role ?? (transport.listen === undefined ? 'client' : 'hub')
   const link = { ...DEFAULTS.link, ...options.link }
@@ -196,7 +199,10 @@ export function clusterSettings(options: NodeOptions): { cluster: ClusterSetting
   assertPositiveNumber('reconnect.maxMs', cluster.reconnect.maxMs)
   assertPositiveInteger('maxHeldMessages', delivery.maxHeldMessages)
   assertPositiveNumber('maxHeldBytes', delivery.maxHeldBytes)
-  if (options.hubSecret !== undefined && (typeof options.hubSecret !== 'string' || options.hubSecret.length < 16)) {
+  if (
+    options.hubSecret !== undefined &&
+    (typeof options.hubSecret !== 'string' || options.hubSecret.length < 16)
+  ) {
     throw new TroupeError('BAD_ARGUMENT', 'bad hubSecret: use a string of at least 16 characters')
   }
   return { cluster, delivery }

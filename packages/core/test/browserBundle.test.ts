@@ -52,7 +52,14 @@ describe('core in a browser', () => {
       browserGlobals,
     )
     const { reply, bye, value, generated, hasProcess, hasBuffer } = await outcome
-    expect({ reply, bye, big: value.big, map: [...value.map].map(([k, v]) => [k, [...v]]), hasProcess, hasBuffer }).toEqual({
+    expect({
+      reply,
+      bye,
+      big: value.big,
+      map: [...value.map].map(([k, v]) => [k, [...v]]),
+      hasProcess,
+      hasBuffer,
+    }).toEqual({
       reply: 'HI',
       bye: { type: 'bye', reason: 'done' },
       big: 2n ** 70n,

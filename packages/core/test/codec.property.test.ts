@@ -64,7 +64,14 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     maxTtlMs: uint,
   }),
   message,
-  fc.record({ type: fc.constant('reply' as const), ...stream, dest: nodeId, askId: uint, failed: fc.boolean(), body }),
+  fc.record({
+    type: fc.constant('reply' as const),
+    ...stream,
+    dest: nodeId,
+    askId: uint,
+    failed: fc.boolean(),
+    body,
+  }),
   fc.record({
     type: fc.constant('dead' as const),
     ...stream,

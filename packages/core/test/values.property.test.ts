@@ -68,7 +68,10 @@ describe('sendable values', () => {
       [{ items: [1, 2, 3, { callback: () => 1 }] }, 'message.items[3].callback is a function'],
       [{ tag: Symbol('s') }, 'message.tag is a symbol'],
       [{ at: new Point(1) }, 'message.at is an instance of Point'],
-      [new Map([['k', { 'odd key': new Float32Array(1) }]]), 'message <value 0>["odd key"] is a Float32Array'],
+      [
+        new Map([['k', { 'odd key': new Float32Array(1) }]]),
+        'message <value 0>["odd key"] is a Float32Array',
+      ],
     ]
     for (const [value, where] of cases) {
       let error: unknown

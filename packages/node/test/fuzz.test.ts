@@ -4,11 +4,15 @@
  * and frames before the hello, while a second hub and a client (child
  * processes) exchange numbered messages through it. Seeded: a failure prints
  * the command that replays the same cases with `SEED=<n>` (`FUZZ_RUNS=<n>`
- * changes how many).
+ * changes how many). Besides broken bytes it sends envelopes that decode fine
+ * but lie: answers to asks it was never sent, dead-letter reports, acks and
+ * route notices in other nodes' names, messages as other nodes, frames
+ * nested a thousand levels deep.
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { CLOSE_CODES, type Envelope, type MessageEnvelope, type Node, PROTOCOL_VERSION } from '@troupe/core'
+import { CLOSE_CODES, DEAD_LETTER_REASONS, type Node } from '@troupe/core'
+import { type Envelope, encodeValue, PROTOCOL_VERSION } from '@troupe/core/internal'
 import { createNode } from '@troupe/node'
 import { type NodeWorker, startNodeWorker, waitFor } from '@troupe/test-support'
 import { SEED } from '@troupe/test-support/seed'
@@ -54,6 +58,8 @@ type Case =
   | { kind: 'text'; afterHello: boolean; text: string }
   | { kind: 'badHello'; field: string; value: unknown }
   | { kind: 'beforeHello'; envelopes: Envelope[] }
+  | { kind: 'lies'; envelopes: Envelope[] }
+  | { kind: 'deep'; afterHello: boolean; depth: number }
 
 type Kind = Case['kind']
 
@@ -64,38 +70,145 @@ type Verdict = { close: number } | { open: true }
 const address = fc.constantFrom(`sink@${HUB_ID}`, `nobody@${HUB_ID}`, 'sink@elsewhere')
 const body = fc.jsonValue({ maxDepth: 3 })
 
-/** A valid frame's envelopes, as the client `from` would send them on a fresh link (sequence from 1). */
-const validEnvelopes = (from: string) =>
-  fc
-    .array(
-      fc.oneof(
-        {
-          weight: 4,
-          arbitrary: fc.tuple(address, body).map(([to, b]) => ({ kind: 'message' as const, to, b })),
-        },
-        { weight: 1, arbitrary: fc.nat({ max: 50 }).map((seq) => ({ kind: 'ack' as const, seq })) },
-        { weight: 1, arbitrary: fc.nat().map((sentAt) => ({ kind: 'heartbeat' as const, sentAt })) },
-      ),
-      { minLength: 1, maxLength: 6 },
-    )
-    .map((items) => {
-      let seq = 0
-      return items.map((item): Envelope => {
-        if (item.kind === 'ack') return { type: 'ack', seq: item.seq }
-        if (item.kind === 'heartbeat') return { type: 'heartbeat', sentAt: item.sentAt, echo: false }
-        const message: MessageEnvelope = {
-          type: 'message',
-          seq: ++seq,
-          to: item.to,
-          from: undefined,
-          origin: from,
-          body: item.b,
-          askId: 0,
-          ttl: 1_000,
+const stream = (seq: number) => ({ seq, base: 1, origin: 'fz-0', originIncarnation: 1 })
+
+/** A valid frame's envelopes from a client (its origin and incarnation are set per connection, see {@link asClient}). */
+const validEnvelopes = fc
+  .array(
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.tuple(address, body).map(([to, b]) => ({ kind: 'message' as const, to, b })),
+      },
+      { weight: 1, arbitrary: fc.nat({ max: 50 }).map((seq) => ({ kind: 'ack' as const, seq })) },
+      { weight: 1, arbitrary: fc.nat().map((sentAt) => ({ kind: 'heartbeat' as const, sentAt })) },
+    ),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((items) => {
+    let seq = 0
+    return items.map((item): Envelope => {
+      // acks of a stream from an earlier run of the hub: ignored, whatever they say
+      if (item.kind === 'ack')
+        return {
+          type: 'ack',
+          from: 'fz-0',
+          fromIncarnation: 1,
+          dest: HUB_ID,
+          destIncarnation: 1,
+          seq: item.seq,
+          gap: false,
         }
-        return message
-      })
+      if (item.kind === 'heartbeat') return { type: 'heartbeat', sentAt: item.sentAt, echo: false }
+      const body = encodeValue(item.b)
+      return {
+        type: 'message',
+        ...stream(++seq),
+        to: item.to,
+        from: undefined,
+        askId: 0,
+        body,
+        trace: undefined,
+      }
     })
+  })
+
+/** Envelopes that decode fine and lie: each is dropped (and counted), never believed, never the end of the connection. */
+const lie: fc.Arbitrary<Envelope> = fc.oneof(
+  fc.nat().map(
+    (askId): Envelope => ({
+      type: 'reply',
+      ...stream(1),
+      origin: 'victim',
+      dest: 'cl',
+      askId,
+      failed: false,
+      body: encodeValue('FORGED'),
+    }),
+  ),
+  fc.nat().map(
+    (askId): Envelope => ({
+      type: 'reply',
+      ...stream(1),
+      dest: HUB_ID,
+      askId,
+      failed: false,
+      body: encodeValue({ admin: true }),
+    }),
+  ),
+  fc.constantFrom(...DEAD_LETTER_REASONS).map(
+    (reason): Envelope => ({
+      type: 'dead',
+      ...stream(1),
+      dest: 'cl',
+      to: 'log@cl',
+      from: undefined,
+      askId: 1,
+      reason,
+      body: encodeValue('lies'),
+    }),
+  ),
+  fc.nat().map(
+    (seq): Envelope => ({
+      type: 'ack',
+      from: 'cl',
+      fromIncarnation: 1,
+      dest: 'hub2',
+      destIncarnation: 1,
+      seq,
+      gap: false,
+    }),
+  ),
+  fc.constantFrom('unknown' as const, 'down' as const, 'left' as const, 'no-route' as const).map(
+    (reason): Envelope => ({
+      type: 'unreachable',
+      dest: 'cl',
+      node: 'hub2',
+      reason,
+    }),
+  ),
+  fc.constant<Envelope>({
+    type: 'refused',
+    dest: 'cl',
+    node: 'hub2',
+    seq: 1,
+    reason: 'rejected',
+    detail: 'lies',
+  }),
+  fc.constant<Envelope>({
+    type: 'message',
+    ...stream(1),
+    origin: 'cl',
+    to: `sink@${HUB_ID}`,
+    from: undefined,
+    askId: 0,
+    body: encodeValue('as cl'),
+    trace: undefined,
+  }),
+  fc.constant<Envelope>({
+    type: 'message',
+    ...stream(1),
+    to: `sink@${HUB_ID}`,
+    from: 'admin@hub2',
+    askId: 0,
+    body: encodeValue('as admin'),
+    trace: undefined,
+  }),
+  fc.constant<Envelope>({
+    type: 'gossip',
+    members: [
+      {
+        id: 'cl',
+        role: 'client',
+        incarnation: 2 ** 52,
+        status: 'left',
+        via: 'nowhere',
+        url: undefined,
+        principal: undefined,
+      },
+    ],
+  }),
+)
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
@@ -127,13 +240,20 @@ const BAD_HELLO_FIELDS: Record<string, fc.Arbitrary<unknown>> = {
   ),
   role: fc.oneof(fc.constantFrom('admin', 'Hub', ''), fc.integer(), fc.constant(null)),
   incarnation: fc.oneof(fc.constant(-1), fc.constant(1.5), fc.constant('7'), fc.constant(null)),
-  received: fc.oneof(fc.constant(-3), fc.constant(2 ** 60), fc.constant(true)),
   url: fc.oneof(fc.integer(), fc.constant(false)),
 }
 
 const nonHelloEnvelope: fc.Arbitrary<Envelope> = fc.oneof(
   fc.constant<Envelope>({ type: 'heartbeat', sentAt: 1, echo: false }),
-  fc.constant<Envelope>({ type: 'ack', seq: 3 }),
+  fc.constant<Envelope>({
+    type: 'ack',
+    from: 'fz-a',
+    fromIncarnation: 1,
+    dest: HUB_ID,
+    destIncarnation: 1,
+    seq: 3,
+    gap: false,
+  }),
   fc.constant<Envelope>({ type: 'bye', reason: 'bye' }),
   fc.constant<Envelope>({ type: 'gossip', members: [] }),
   fc.constant<Envelope>({
@@ -142,19 +262,18 @@ const nonHelloEnvelope: fc.Arbitrary<Envelope> = fc.oneof(
     from: 'fz-w',
     incarnation: 1,
     role: 'hub',
-    received: 0,
-    peerIncarnation: 0,
     url: undefined,
+    maxTtlMs: 1_000,
   }),
   fc.constant<Envelope>({
     type: 'message',
-    seq: 1,
+    ...stream(1),
+    origin: 'fz-m',
     to: `sink@${HUB_ID}`,
     from: undefined,
-    origin: 'fz-m',
-    body: 1,
     askId: 0,
-    ttl: 1_000,
+    body: encodeValue(1),
+    trace: undefined,
   }),
 )
 
@@ -168,10 +287,22 @@ const caseArb: fc.Arbitrary<Case> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('mutated' as const),
-      envelopes: validEnvelopes('fz-0'),
+      envelopes: validEnvelopes,
       mutations: fc.array(mutation, { minLength: 1, maxLength: 4 }),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('lies' as const),
+      envelopes: fc.array(lie, { minLength: 1, maxLength: 4 }),
+    }),
+  },
+  fc.record({
+    kind: fc.constant('deep' as const),
+    afterHello: fc.boolean(),
+    depth: fc.integer({ min: 5, max: 60_000 }),
+  }),
   fc.record({
     kind: fc.constant('oversized' as const),
     afterHello: fc.boolean(),
@@ -281,7 +412,7 @@ interface Tally {
 
 function newTally(): Tally {
   return {
-    cases: { random: 0, mutated: 0, oversized: 0, text: 0, badHello: 0, beforeHello: 0 },
+    cases: { random: 0, mutated: 0, oversized: 0, text: 0, badHello: 0, beforeHello: 0, lies: 0, deep: 0 },
     closes: {},
     stillValid: 0,
     welcomed: 0,
@@ -295,11 +426,12 @@ function newTally(): Tally {
  */
 async function runCase(hub: Node, c: Case, tally: Tally, slot: { next: number }): Promise<void> {
   const id = `fz-${slot.next++ % ID_POOL}`
+  const greeting = hello(id)
   const peer = openRawPeer(hub.url!, codec)
   try {
     await timeout(peer.opened, ANSWER_MS, 'open')
     const handshake = async () => {
-      peer.send(codec.encode([hello(id)]))
+      peer.send(codec.encode([greeting]))
       const welcome = await peer.waitForEnvelope((e) => e.type === 'welcome', ANSWER_MS)
       expect(welcome, `the hub welcomes a valid hello from ${id}`).toBeDefined()
     }
@@ -313,8 +445,31 @@ async function runCase(hub: Node, c: Case, tally: Tally, slot: { next: number })
       }
       case 'mutated': {
         await handshake()
-        const frame = mutate(codec.encode(c.envelopes.map((e) => withOrigin(e, id))), c.mutations)
+        const frame = mutate(
+          codec.encode(c.envelopes.map((e) => asClient(e, id, greeting.incarnation))),
+          c.mutations,
+        )
         verdict = verdictAfterHello(frame)
+        peer.send(frame)
+        break
+      }
+      case 'lies': {
+        await handshake()
+        // the lies are told with this connection's own stream numbers where a stream is involved
+        const frame = codec.encode(
+          c.envelopes.map((e) =>
+            e.type === 'message' && e.origin === 'fz-0' ? asClient(e, id, greeting.incarnation) : e,
+          ),
+        )
+        verdict = { open: true }
+        peer.send(frame)
+        break
+      }
+      case 'deep': {
+        if (c.afterHello) await handshake()
+        const frame = new Uint8Array(c.depth).fill(0x91)
+        frame[c.depth - 1] = 0x01
+        verdict = { close: CLOSE_CODES.PROTOCOL_ERROR }
         peer.send(frame)
         break
       }
@@ -354,7 +509,8 @@ async function runCase(hub: Node, c: Case, tally: Tally, slot: { next: number })
       const closed: RawClose = await timeout(peer.closed, ANSWER_MS, `close after ${c.kind}`)
       tally.closes[closed.code] = (tally.closes[closed.code] ?? 0) + 1
       expect(closed.code, `${c.kind}: close code (reason: ${closed.reason})`).toBe(verdict.close)
-      if (c.kind === 'beforeHello' || c.kind === 'badHello' || (c.kind === 'random' && !c.afterHello)) {
+      const first = c.kind === 'beforeHello' || c.kind === 'badHello'
+      if (first || ((c.kind === 'random' || c.kind === 'deep') && !c.afterHello)) {
         expect(peer.frames.length, 'nothing is answered to a bad first frame').toBe(0)
       }
       return
@@ -379,9 +535,11 @@ async function runCase(hub: Node, c: Case, tally: Tally, slot: { next: number })
   }
 }
 
-/** A message envelope claims the fuzz connection's own id as origin (else it is a spoofed sender, also fine). */
-function withOrigin(envelope: Envelope, origin: string): Envelope {
-  return envelope.type === 'message' ? { ...envelope, origin } : envelope
+/** An envelope as the fuzz connection's own: its id and incarnation where the envelope names its sender. */
+function asClient(envelope: Envelope, id: string, incarnation: number): Envelope {
+  if (envelope.type === 'message') return { ...envelope, origin: id, originIncarnation: incarnation }
+  if (envelope.type === 'ack') return { ...envelope, from: id, fromIncarnation: incarnation }
+  return envelope
 }
 
 function heapUsed(): number {

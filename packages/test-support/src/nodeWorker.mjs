@@ -36,13 +36,15 @@ async function handle(command) {
   switch (command.cmd) {
     case 'start': {
       // `clientHosts` (client id -> the Host header its connection must carry) makes this hub admit only
-      // those clients, each only through that address, and refuse others with 4503 (they try another hub)
+      // those clients, each only through that address, and refuse others with 4503 (they try another hub);
+      // hubs get in with the hub secret, before this hook is asked
       const { options, logFile, clientHosts } = command
       const authenticate =
         clientHosts === undefined
           ? undefined
           : ({ nodeId, role, request }) => {
-              if (role === 'hub' || clientHosts[nodeId] === request.headers?.host) return nodeId
+              if (role === 'hub') return false
+              if (clientHosts[nodeId] === request.headers?.host) return nodeId
               throw new Error(`client "${nodeId}" is not admitted here`)
             }
       node = await createNode({ ...options, ...(authenticate === undefined ? {} : { authenticate }) })

@@ -31,7 +31,12 @@ export class PendingAsks {
     return this.pending.size
   }
 
-  open<T>(to: Address, node: string, timeoutMs: number, waitForNode: boolean): { id: number; promise: Promise<T> } {
+  open<T>(
+    to: Address,
+    node: string,
+    timeoutMs: number,
+    waitForNode: boolean,
+  ): { id: number; promise: Promise<T> } {
     let id = randomId()
     while (this.pending.has(id)) id = randomId()
     const promise = new Promise<T>((resolve, reject) => {
@@ -39,11 +44,18 @@ export class PendingAsks {
         if (this.take(id) !== undefined)
           reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
       }, timeoutMs)
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer, to, node, waitForNode })
+      this.pending.set(id, {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        timer,
+        to,
+        node,
+        waitForNode,
+      })
     })
-    let ids = this.byNode.get(node)
-    if (ids === undefined) this.byNode.set(node, (ids = new Set()))
-    ids.add(id)
+    const ids = this.byNode.get(node)
+    if (ids === undefined) this.byNode.set(node, new Set([id]))
+    else ids.add(id)
     return { id, promise }
   }
 

@@ -80,7 +80,12 @@ export type Verdict =
  * a stale incarnation does not come back).
  * @internal
  */
-export async function admit(hello: HelloEnvelope, info: ConnectionInfo, claim: Claim, settings: AdmissionSettings): Promise<Verdict> {
+export async function admit(
+  hello: HelloEnvelope,
+  info: ConnectionInfo,
+  claim: Claim,
+  settings: AdmissionSettings,
+): Promise<Verdict> {
   const { record } = claim
   if (hello.role === 'client') {
     if (claim.clients >= settings.maxClients && !claim.connectedHere) {
@@ -100,7 +105,9 @@ export async function admit(hello: HelloEnvelope, info: ConnectionInfo, claim: C
   }
   if (record !== undefined && hello.role === 'client') {
     if (hello.incarnation < record.incarnation) {
-      return { close: [CLOSE_CODES.ID_IN_USE, `node id "${hello.from}" has a newer incarnation in the cluster`] }
+      return {
+        close: [CLOSE_CODES.ID_IN_USE, `node id "${hello.from}" has a newer incarnation in the cluster`],
+      }
     }
     const live = record.status === 'up' && hello.incarnation !== record.incarnation
     if (live && !(await claim.released())) {

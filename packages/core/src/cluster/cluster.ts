@@ -3,7 +3,7 @@ import type { Delivery, Standing } from '../delivery/delivery.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
 import type { HopOptions, LinkHost, LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { PeerLink as Link } from '../link/peerLink.js'
-import { CLOSE_CODES, type Listener, type Transport } from '../transport/transport.js'
+import type { Listener, Transport } from '../transport/transport.js'
 import { dataHead, type FrameCodec } from '../wire/codec.js'
 import {
   type ByeEnvelope,
@@ -205,7 +205,9 @@ export class Cluster implements LinkHost, ConnectionsHost {
   async start(): Promise<void> {
     const { transport, role } = this.settings
     if (role === 'hub' && transport.listen !== undefined) {
-      this.listener = await transport.listen((connection, info) => void acceptConnection(this, connection, info))
+      this.listener = await transport.listen(
+        (connection, info) => void acceptConnection(this, connection, info),
+      )
       this.url = this.settings.advertiseUrl ?? this.listener.url
       Object.assign(this.membership.self, { url: this.url })
     }
@@ -473,7 +475,12 @@ export class Cluster implements LinkHost, ConnectionsHost {
     const peer = link.peer
     if (peer === undefined) return
     const known = this.membership.get(link.peerId)
-    if (!link.isUp && known?.via !== undefined && known.via !== this.host.id && known.incarnation >= peer.incarnation) {
+    if (
+      !link.isUp &&
+      known?.via !== undefined &&
+      known.via !== this.host.id &&
+      known.incarnation >= peer.incarnation
+    ) {
       // a client that moved to another hub is that hub's to report now: this link is no longer needed
       this.dropLink(link)
       return
@@ -516,7 +523,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   private scheduleTick(): void {
     const { heartbeatMs, backgroundHeartbeatMs } = this.settings
-    this.timer = this.clock.setTimeout(() => this.tick(), this.background ? backgroundHeartbeatMs : heartbeatMs)
+    this.timer = this.clock.setTimeout(
+      () => this.tick(),
+      this.background ? backgroundHeartbeatMs : heartbeatMs,
+    )
   }
 
   private tick(): void {

@@ -84,10 +84,12 @@ export class ConnectionWatch {
   }
 
   private watchHub(link: PeerLink, now: number): void {
-    if (link.isUp) {
-      if (now - link.lastHeard >= this.thresholds(link).down) return this.drop(link)
-      if (this.settings.role === 'hub') link.heartbeat(now)
-      else if (now - link.lastSent >= this.clientPeriod()) link.heartbeat(now)
+    if (link.isUp && now - link.lastHeard >= this.thresholds(link).down) {
+      this.drop(link)
+      return
+    }
+    if (link.isUp && (this.settings.role === 'hub' || now - link.lastSent >= this.clientPeriod())) {
+      link.heartbeat(now)
     }
     this.host.observeLink(link)
   }
@@ -96,7 +98,8 @@ export class ConnectionWatch {
     const silent = now - link.lastHeard
     if (!link.isUp) {
       this.host.observeLink(link)
-      if (silent < this.settings.downAfterMs) this.clients.schedule(link, link.lastHeard + this.settings.downAfterMs)
+      if (silent < this.settings.downAfterMs)
+        this.clients.schedule(link, link.lastHeard + this.settings.downAfterMs)
       return
     }
     if (silent >= this.clientDownAfterMs) {
@@ -105,7 +108,9 @@ export class ConnectionWatch {
     }
     // quiet: ask its network stack, and look again when it would turn suspect, then down
     if (silent >= this.pingAfterMs) link.ping()
-    const next = [this.pingAfterMs, this.clientSuspectAfterMs, this.clientDownAfterMs].find((after) => after > silent)!
+    const next = [this.pingAfterMs, this.clientSuspectAfterMs, this.clientDownAfterMs].find(
+      (after) => after > silent,
+    )!
     this.clients.schedule(link, link.lastHeard + next)
     this.host.observeLink(link)
   }

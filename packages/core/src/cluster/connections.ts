@@ -1,12 +1,7 @@
 import type { Clock } from '../clock.js'
 import { awaitHello, dial, type Handshaken } from '../link/handshake.js'
 import type { PeerLink } from '../link/peerLink.js'
-import {
-  CLOSE_CODES,
-  type Connection,
-  type ConnectionInfo,
-  type Transport,
-} from '../transport/transport.js'
+import { CLOSE_CODES, type Connection, type ConnectionInfo, type Transport } from '../transport/transport.js'
 import type { FrameCodec } from '../wire/codec.js'
 import { PROTOCOL_VERSION } from '../wire/codes.js'
 import type { HelloEnvelope, NodeRole, WelcomeEnvelope } from '../wire/envelope.js'
@@ -110,17 +105,15 @@ export async function dialConnection(host: ConnectionsHost, url: string): Promis
     token: typeof host.token === 'function' ? await host.token() : host.token,
     url: host.url,
   }
-  const handshake = await dial(
-    host.transport,
-    url,
-    hello,
-    host.codec,
-    host.clock,
-    host.handshakeTimeoutMs,
-  )
+  const handshake = await dial(host.transport, url, hello, host.codec, host.clock, host.handshakeTimeoutMs)
   const welcome = handshake.envelope
   const link = welcome.from === host.id ? undefined : host.linkOf(welcome.from)
-  if (host.isClosed() || handshake.closed || link === undefined || (link.isUp && !replaces(host.id, link, true))) {
+  if (
+    host.isClosed() ||
+    handshake.closed ||
+    link === undefined ||
+    (link.isUp && !replaces(host.id, link, true))
+  ) {
     handshake.connection.close(CLOSE_CODES.NORMAL, 'not needed')
     return link
   }

@@ -62,7 +62,8 @@ export class Gossip {
   interest(client: PeerLink, node: string): void {
     if (!this.interests.add(client.peerId, node)) return
     const row = this.host.membership.get(node)
-    if (row !== undefined && row.role === 'client') client.sendControl({ type: 'gossip', members: [forClients(row)] })
+    if (row !== undefined && row.role === 'client')
+      client.sendControl({ type: 'gossip', members: [forClients(row)] })
   }
 
   forget(id: string): void {

@@ -14,13 +14,10 @@ export class Interests {
 
   /** Notes that `client` sends to `node`; true if that is new. */
   add(client: string, node: string): boolean {
-    let nodes = this.byClient.get(client)
-    if (nodes === undefined) this.byClient.set(client, (nodes = new Set()))
+    const nodes = this.byClient.get(client) ?? new Set<string>()
     if (nodes.has(node) || nodes.size >= MAX_INTERESTS_PER_CLIENT) return false
-    nodes.add(node)
-    let clients = this.byNode.get(node)
-    if (clients === undefined) this.byNode.set(node, (clients = new Set()))
-    clients.add(client)
+    this.byClient.set(client, nodes.add(node))
+    this.byNode.set(node, (this.byNode.get(node) ?? new Set<string>()).add(client))
     return true
   }
 

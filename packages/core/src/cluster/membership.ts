@@ -84,7 +84,8 @@ export class Membership {
     const stale = known !== undefined && record.incarnation < known.incarnation
     const authoritative = record.via === source || this.self.role === 'client'
     const gone = record.status === 'down' || record.status === 'left'
-    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone))) this.observe(record, now)
+    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone)))
+      this.observe(record, now)
   }
 
   /** Drops rows of clients that left, and of clients down for `retentionMs`. */

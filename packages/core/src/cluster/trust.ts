@@ -35,7 +35,10 @@ export function checkFromClient(
   switch (envelope.type) {
     case 'unreachable':
     case 'refused':
-      return { kind: 'forged', detail: `client "${client}" sent a "${envelope.type}" notice, which only hubs send` }
+      return {
+        kind: 'forged',
+        detail: `client "${client}" sent a "${envelope.type}" notice, which only hubs send`,
+      }
     case 'ack':
       if (envelope.from !== client || envelope.fromIncarnation !== incarnation) {
         return { kind: 'forged', detail: `client "${client}" sent an ack as "${envelope.from}"` }
@@ -50,7 +53,10 @@ export function checkFromClient(
       return undefined
     case 'message':
       if (envelope.from !== undefined && nodeOf(envelope.from) !== client) {
-        return { kind: 'refused', detail: `spoofed sender: client "${client}" may not send as "${envelope.from}"` }
+        return {
+          kind: 'refused',
+          detail: `spoofed sender: client "${client}" may not send as "${envelope.from}"`,
+        }
       }
       return authorized(link, envelope, envelope.to, nodeOf(envelope.to), authorize)
     case 'reply':
@@ -90,5 +96,7 @@ function authorized(
   } catch (error) {
     return { kind: 'refused', detail: `authorize threw: ${(error as Error).message}` }
   }
-  return allowed ? undefined : { kind: 'refused', detail: `not authorized: "${link.peerId}" to "${to ?? node}"` }
+  return allowed
+    ? undefined
+    : { kind: 'refused', detail: `not authorized: "${link.peerId}" to "${to ?? node}"` }
 }

@@ -55,6 +55,17 @@ export interface DeliveryHost {
 /** The outcome of sending: queued (above the high-water mark or not), or refused and why. */
 export type SendResult = 'queued' | 'backpressure' | { reason: DeadLetterReason; detail: string }
 
+/** What waits for one destination node. */
+export interface StreamMetrics {
+  /** Messages not yet acknowledged by it, sent or not. */
+  queued: number
+  queuedBytes: number
+  /** Of those, sent and waiting for its ack. */
+  inFlight: number
+  /** Why it cannot be reached now, if it cannot. */
+  unreachable: UnreachableReason | undefined
+}
+
 /** Figures of the delivery layer, part of `node.metrics()`. */
 export interface DeliveryMetrics {
   /** Messages sent and not yet acknowledged by their destination node. */
@@ -62,12 +73,18 @@ export interface DeliveryMetrics {
   /** Of those, the ones waiting for a node that cannot be reached now (the hold queue). */
   held: number
   heldBytes: number
+  /** Messages, replies and dead-letter reports this node sent to other nodes. */
+  sent: number
+  /** Those it received from other nodes and took in (each once). */
+  received: number
   /** Envelopes sent again (after a reconnect, a lost frame or a route change). */
   resent: number
   /** Envelopes that arrived a second time and were dropped. */
   duplicatesDropped: number
   /** Envelopes that arrived ahead of a missing one and were dropped (their origin resends). */
   outOfOrderDropped: number
+  /** What waits for each destination node that has anything waiting. */
+  streams: Record<string, StreamMetrics>
 }
 
 /**
@@ -95,7 +112,7 @@ export class Delivery {
   private ackFlushScheduled = false
   private backlogTimer: TimerHandle | undefined
   private readonly drainWaiters = new Map<OutStream, Array<() => void>>()
-  private readonly counters = { resent: 0, duplicatesDropped: 0, outOfOrderDropped: 0 }
+  private readonly counters = { sent: 0, received: 0, resent: 0, duplicatesDropped: 0, outOfOrderDropped: 0 }
 
   constructor(
     private readonly host: DeliveryHost,
@@ -121,10 +138,14 @@ export class Delivery {
     if (stream.size >= maxMessages || stream.bytes + bytes > maxBytes) {
       return { reason: 'queue-full', detail: `the queue to "${node}" is full (${stream.size} messages)` }
     }
-    if (this.held.has(stream) && (this.heldCount >= maxHeldMessages || this.heldBytes + bytes > maxHeldBytes)) {
+    if (
+      this.held.has(stream) &&
+      (this.heldCount >= maxHeldMessages || this.heldBytes + bytes > maxHeldBytes)
+    ) {
       return { reason: 'queue-full', detail: `the hold queue is full (${this.heldCount} messages)` }
     }
     if (stream.size === 0) stream.lastProgress = now // silence is counted from the first message in flight
+    this.counters.sent++
     stream.push({ envelope, seq: stream.nextSeq, bytes, deadline: now + ttlMs, encoded: undefined })
     if (this.held.has(stream)) {
       this.heldCount++
@@ -132,7 +153,8 @@ export class Delivery {
     }
     this.active.add(stream)
     this.pump(stream)
-    const above = stream.size >= this.settings.highWaterMessages || stream.bytes >= this.settings.highWaterBytes
+    const above =
+      stream.size >= this.settings.highWaterMessages || stream.bytes >= this.settings.highWaterBytes
     return above ? 'backpressure' : 'queued'
   }
 
@@ -156,7 +178,10 @@ export class Delivery {
       link.countRejected()
       // a client acking what was never sent is lying or broken: its link goes, nobody else's
       if (link.peerId === ack.from && link.role === 'client') {
-        link.fail(CLOSE_CODES.PROTOCOL_ERROR, `ack for ${ack.seq}, beyond what was sent (${stream.highestSent})`)
+        link.fail(
+          CLOSE_CODES.PROTOCOL_ERROR,
+          `ack for ${ack.seq}, beyond what was sent (${stream.highestSent})`,
+        )
       }
       return
     }
@@ -250,6 +275,7 @@ export class Delivery {
     }
     if (stream.backlog === undefined && this.host.deliver(envelope, false)) {
       stream.expected++
+      this.counters.received++
       this.oweAck(stream, false)
       return
     }
@@ -326,8 +352,13 @@ export class Delivery {
 
   metrics(): DeliveryMetrics {
     let queued = 0
-    for (const stream of this.active) queued += stream.size
-    return { queued, held: this.heldCount, heldBytes: this.heldBytes, ...this.counters }
+    const streams = Object.create(null) as Record<string, StreamMetrics>
+    for (const stream of this.active) {
+      queued += stream.size
+      const { size, bytes, unacked, unreachable } = stream
+      streams[stream.node] = { queued: size, queuedBytes: bytes, inFlight: unacked, unreachable }
+    }
+    return { queued, held: this.heldCount, heldBytes: this.heldBytes, ...this.counters, streams }
   }
 
   // ---- internals ----
@@ -358,9 +389,7 @@ export class Delivery {
       const entry = stream.nextUnsent()
       if (entry === undefined) break
       if (!this.write(stream, entry, link)) {
-        let streams = this.blocked.get(link)
-        if (streams === undefined) this.blocked.set(link, (streams = new Set()))
-        streams.add(stream)
+        this.blocked.set(link, (this.blocked.get(link) ?? new Set<OutStream>()).add(stream))
         break
       }
       stream.sentThrough = entry.seq
@@ -527,10 +556,12 @@ export class Delivery {
         if (!this.host.deliver(head, force)) break
         this.backlogBytes -= bodyBytes(head)
         stream.shift(now)
+        this.counters.received++
         this.oweAck(stream, false)
       }
       if (stream.backlog === undefined) this.backlogged.delete(stream)
     }
-    if (this.backlogged.size > 0) this.backlogTimer = this.host.clock.setTimeout(() => this.retryBacklogs(), 2)
+    if (this.backlogged.size > 0)
+      this.backlogTimer = this.host.clock.setTimeout(() => this.retryBacklogs(), 2)
   }
 }

@@ -1,6 +1,6 @@
+import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { Letter } from '../actor/letter.js'
 import type { Address } from '../address.js'
-import type { DeadLetterReason } from '../actor/deadLetter.js'
 import { TroupeError, type TroupeErrorCode } from '../errors.js'
 import type { DeadEnvelope, MessageEnvelope, ReplyEnvelope } from '../wire/envelope.js'
 import { decodeValue, encodeValue, withStack } from '../wire/values.js'
@@ -24,7 +24,17 @@ const STREAM_UNSET = { seq: 0, base: 0 } as const
 /** The envelope of a letter for another node; its body is `body`, already encoded. @internal */
 export function messageEnvelope(letter: Letter, body: Uint8Array, incarnation: number): MessageEnvelope {
   const { to, from, askId, origin } = letter
-  return { type: 'message', ...STREAM_UNSET, origin, originIncarnation: incarnation, to, from, askId, body, trace: undefined }
+  return {
+    type: 'message',
+    ...STREAM_UNSET,
+    origin,
+    originIncarnation: incarnation,
+    to,
+    from,
+    askId,
+    body,
+    trace: undefined,
+  }
 }
 
 /** The answer to ask `askId` of node `dest`: a value, or the handler's error. @internal */
@@ -41,7 +51,12 @@ export function replyEnvelope(
 }
 
 /** Tells `letter`'s origin that it became a dead letter here for `reason`. @internal */
-export function deadEnvelope(letter: Letter, reason: DeadLetterReason, self: string, incarnation: number): DeadEnvelope {
+export function deadEnvelope(
+  letter: Letter,
+  reason: DeadLetterReason,
+  self: string,
+  incarnation: number,
+): DeadEnvelope {
   const { to, from, askId, origin, message } = letter
   let body: Uint8Array
   try {
@@ -49,11 +64,26 @@ export function deadEnvelope(letter: Letter, reason: DeadLetterReason, self: str
   } catch {
     body = encodeValue(undefined) // it could not be read here in the first place
   }
-  return { type: 'dead', ...STREAM_UNSET, origin: self, originIncarnation: incarnation, dest: origin, to, from, askId, reason, body }
+  return {
+    type: 'dead',
+    ...STREAM_UNSET,
+    origin: self,
+    originIncarnation: incarnation,
+    dest: origin,
+    to,
+    from,
+    askId,
+    reason,
+    body,
+  }
 }
 
 /** A message envelope back as the letter it was. @internal */
-export function letterOf(envelope: MessageEnvelope | DeadEnvelope, origin: string, askId = envelope.askId): Letter {
+export function letterOf(
+  envelope: MessageEnvelope | DeadEnvelope,
+  origin: string,
+  askId = envelope.askId,
+): Letter {
   return { to: envelope.to, from: envelope.from, message: bodyOf(envelope.body), askId, origin }
 }
 

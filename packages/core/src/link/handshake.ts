@@ -67,7 +67,10 @@ function awaitFirst<T extends HelloEnvelope | WelcomeEnvelope>(
           early.length = 0
           if (done !== undefined) done.closed = true
           connection.onMessage = undefined
-          connection.close(CLOSE_CODES.TOO_MUCH_EARLY_DATA, `more than ${maxEarlyBytes} bytes before the handshake completed`)
+          connection.close(
+            CLOSE_CODES.TOO_MUCH_EARLY_DATA,
+            `more than ${maxEarlyBytes} bytes before the handshake completed`,
+          )
         }
         return
       }
@@ -120,7 +123,14 @@ export async function dial(
 ): Promise<Handshaken<WelcomeEnvelope>> {
   const connection = await transport.connect(url)
   // what a hub sends right behind its welcome is bounded by its own flow control, not by this
-  const welcome = awaitFirst<WelcomeEnvelope>(connection, 'welcome', codec, clock, timeoutMs, Number.POSITIVE_INFINITY)
+  const welcome = awaitFirst<WelcomeEnvelope>(
+    connection,
+    'welcome',
+    codec,
+    clock,
+    timeoutMs,
+    Number.POSITIVE_INFINITY,
+  )
   connection.send(codec.encode([hello]))
   return welcome
 }

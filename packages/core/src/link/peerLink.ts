@@ -152,7 +152,8 @@ export class PeerLink {
   /** Queues a control envelope, written ahead of data on this connection only. */
   sendControl(envelope: Envelope): void {
     if (this.connection === undefined) return
-    ;(this.control ??= []).push(this.host.codec.encodeEnvelope(envelope))
+    this.control ??= []
+    this.control.push(this.host.codec.encodeEnvelope(envelope))
     this.scheduleFlush()
   }
 
@@ -167,7 +168,8 @@ export class PeerLink {
       this.full = true
       return false
     }
-    ;(this.data ??= []).push({ parts, bytes })
+    this.data ??= []
+    this.data.push({ parts, bytes })
     this.queuedBytes += bytes
     this.scheduleFlush()
     return true
@@ -197,7 +199,8 @@ export class PeerLink {
   /** Writes what is queued now, then a bye, then closes. */
   leave(reason: string): void {
     if (this.connection === undefined) return
-    ;(this.control ??= []).push(this.host.codec.encodeEnvelope({ type: 'bye', reason } satisfies ByeEnvelope))
+    this.control ??= []
+    this.control.push(this.host.codec.encodeEnvelope({ type: 'bye', reason } satisfies ByeEnvelope))
     this.flush(true)
     this.detach(CLOSE_CODES.GOING_AWAY, reason)
   }
@@ -343,10 +346,13 @@ export class PeerLink {
     }
     // a full socket has no event in browsers: look again soon
     if (this.data !== undefined && this.retryTimer === undefined && !closing) {
-      this.retryTimer = this.host.clock.setTimeout(() => {
-        this.retryTimer = undefined
-        this.flush(false)
-      }, this.stalledSince === undefined ? 5 : 50)
+      this.retryTimer = this.host.clock.setTimeout(
+        () => {
+          this.retryTimer = undefined
+          this.flush(false)
+        },
+        this.stalledSince === undefined ? 5 : 50,
+      )
     }
   }
 

@@ -112,7 +112,9 @@ export function decodeValue(bytes: Uint8Array): unknown {
   try {
     return decoder.decode(bytes)
   } catch (error) {
-    throw new ProtocolError(`message body is not a valid value: ${(error as Error).message}`, { cause: error })
+    throw new ProtocolError(`message body is not a valid value: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 }
 

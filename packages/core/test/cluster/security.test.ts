@@ -1,4 +1,4 @@
-import { encodeValue, type Envelope, FrameCodec, PROTOCOL_VERSION } from '@troupe/core/internal'
+import { type Envelope, encodeValue, FrameCodec, PROTOCOL_VERSION } from '@troupe/core/internal'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
 
@@ -58,7 +58,7 @@ describe('hub security', () => {
     expect(alice.connectionState).toBe('online')
   })
 
-  it('drops and counts a client sending as another node, refuses it sending as another node\'s actor; the rest flows', async () => {
+  it("drops and counts a client sending as another node, refuses it sending as another node's actor; the rest flows", async () => {
     cluster = memoryCluster()
     const hub = await cluster.start('hub')
     const seen = recorder(hub)

@@ -10,19 +10,13 @@
  * Hubs h1, h2, h3 (one process each, a fixed port each, so a restart listens
  * where the old run did) and client-role nodes c1, c2. Every dial goes
  * through a TCP proxy: hub hN advertises its own proxy P_hN, so the hub links
- * go through P_h2 (h1-h2) and P_h3 (h1-h3, h2-h3), and each client dials h1
- * through a proxy of its own (P_c1, P_c2). h1 admits each client only through
- * that client's own proxy (its `authenticate` hook checks the Host header) and
- * h2, h3 admit no clients (4503, which a client treats as "try another hub"):
- * so a client always sits behind h1, and a cut of its proxy really takes it
- * offline until the proxy is restored.
- *
- * h1 has h2 and h3 as seeds, and they have none: of each pair of hubs the
- * smaller id dials, so no hub here is ever dialed by a peer it dialed first.
- * That avoids a library bug at the time of writing: with an `authenticate`
- * hook, a hub whose link to a peer began with its own dial (a seed) refuses
- * that peer's later dial with 4409 "belongs to another principal", which is
- * final, so the pair never links again.
+ * go through P_h2 (h1-h2) and P_h3 (h1-h3, h2-h3). Each client has two
+ * proxies: P_cN to h1 and P_cN_b to h2, and both as seeds; h1 admits a client
+ * only through its P_cN and h2 only through its P_cN_b (their `authenticate`
+ * hooks check the Host header), h3 admits no clients (4503, which a client
+ * treats as "try another hub"). So a client sits behind h1 or h2, fails over
+ * between them when its hub dies or its proxy is cut, and is offline while
+ * both of its ways in are gone. Hubs admit each other with a hub secret.
  *
  * Every node streams numbered messages `{ from, run, seq }` to the `log` actor
  * of every other node (seq counts per target from 0 in each run of a
@@ -30,27 +24,23 @@
  * each message it handles to a file of its own run with write(2): the record
  * survives a SIGKILL of the process the moment `receive` returns.
  *
- * ## Faults, and why only h2 and h3 are killed
+ * ## Faults
  *
- * The driver cuts any proxy (every link then breaks and heals within the TTL)
- * and SIGKILLs only h2 and h3, restarting them later as a new run (a new
- * incarnation). A message acknowledged by a process that then dies is lost
- * with it, and no one outside that process can tell which messages those
- * were. If a relay could die, the losses of a pair would depend on which
- * messages the relay had acknowledged but not yet passed on (and a restarted
- * relay makes the next hop get some twice, though neither end restarted):
- * invisible from outside, so no check could tell them from a bug. So relays
- * are never killed: clients always sit behind h1, hubs talk to each other
- * directly, and only h2 and h3 (which carry no relay traffic, only their own)
- * are killed. Then every loss has a place we can name:
+ * The driver cuts any proxy and SIGKILLs any hub, restarting it later as a
+ * new run (a new incarnation), h1 and h2 included, which relay for the
+ * clients. Delivery is end to end: a relay takes no responsibility for what
+ * it passes on, so a relay that dies loses nothing its origin still holds,
+ * and the origin sends it again on whatever route is up next. Only the
+ * endpoints' own crashes lose messages, and each such loss has a place we can
+ * name:
  *
  * - the receiver's crash: a killed run of the receiver had acknowledged
  *   messages (they were in its mailbox) that its `log` actor had not handled
- *   yet. They are neither sent again nor recorded. The link delivers in
- *   order, so they lie in the gap between the last message that run recorded
- *   from that sender and the first one a later run recorded;
- * - the sender's crash: a killed run of the sender had queued messages the
- *   next hop had not acknowledged: the tail of what that run sent.
+ *   yet. They are neither sent again nor recorded. Delivery is in order, so
+ *   they lie in the gap between the last message that run recorded from that
+ *   sender and the first one a later run recorded;
+ * - the sender's crash: a killed run of the sender had messages its
+ *   receivers had not acknowledged: the tail of what that run sent.
  *
  * ## What is checked, for every sender run and every receiver
  *
@@ -94,8 +84,11 @@ import {
 
 const HUBS = ['h1', 'h2', 'h3'] as const
 const CLIENTS = ['c1', 'c2'] as const
-/** Hubs the driver may kill: those that relay nothing (see above). */
-const KILLABLE = ['h2', 'h3'] as const
+/** Hubs the driver may kill: every one, relays included (see above). */
+const KILLABLE = HUBS
+/** The hubs that take clients, each through a proxy of every client's own. */
+const CLIENT_HUBS = { h1: '', h2: '_b' } as const
+const HUB_SECRET = 'chaos-hub-secret-0123456789'
 const NODES = [...HUBS, ...CLIENTS]
 
 /** Options of {@link runChaos}. */
@@ -223,19 +216,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       proxies[`P_${hub}`] = await createTcpProxy({ targetHost: '127.0.0.1', targetPort: hubPorts[hub]! })
     }
     for (const client of CLIENTS) {
-      proxies[`P_${client}`] = await createTcpProxy({ targetHost: '127.0.0.1', targetPort: hubPorts.h1! })
+      for (const [hub, suffix] of Object.entries(CLIENT_HUBS)) {
+        proxies[`P_${client}${suffix}`] = await createTcpProxy({
+          targetHost: '127.0.0.1',
+          targetPort: hubPorts[hub]!,
+        })
+      }
     }
     const hostOf = (proxy: TcpProxy) => `127.0.0.1:${proxy.port}`
-    const clientHosts = Object.fromEntries(CLIENTS.map((c) => [c, hostOf(proxies[`P_${c}`]!)]))
+    const clientHostsOf = (hub: string): Record<string, string> => {
+      const suffix = (CLIENT_HUBS as Record<string, string>)[hub]
+      if (suffix === undefined) return {}
+      return Object.fromEntries(CLIENTS.map((c) => [c, hostOf(proxies[`P_${c}${suffix}`]!)]))
+    }
 
     const optionsOf = (id: string): Record<string, unknown> => {
       const incarnation = Math.max((lastIncarnation.get(id) ?? 0) + 1, Date.now())
       lastIncarnation.set(id, incarnation)
       const common = { id, incarnation, holdTtlMs: ttlMs, reconnect: { initialMs: 50, maxMs: 1_000 } }
       if ((CLIENTS as readonly string[]).includes(id))
-        return { ...common, seeds: [proxies[`P_${id}`]!.url()] }
+        return {
+          ...common,
+          seeds: Object.values(CLIENT_HUBS).map((suffix) => proxies[`P_${id}${suffix}`]!.url()),
+        }
       return {
         ...common,
+        hubSecret: HUB_SECRET,
         listen: { host: '127.0.0.1', port: hubPorts[id] },
         advertiseUrl: proxies[`P_${id}`]!.url(),
         seeds: id === 'h1' ? [proxies.P_h2!.url(), proxies.P_h3!.url()] : [],
@@ -259,13 +265,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       list.push(run)
       const worker = forkNodeWorker(id)
       run.worker = worker
+      const isHub = (HUBS as readonly string[]).includes(id)
       await worker.start(optionsOf(id), {
         logFile: run.logFile,
-        ...(id === 'h1'
-          ? { clientHosts }
-          : (HUBS as readonly string[]).includes(id)
-            ? { clientHosts: {} }
-            : {}),
+        ...(isHub ? { clientHosts: clientHostsOf(id) } : {}),
       })
       if (stream) await startStream(run)
       run.state = 'alive'
@@ -284,9 +287,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(['h2', 'h3'].map((id) => start(id, false)))
     await start('h1', false)
     await Promise.all(CLIENTS.map((id) => start(id, false)))
+    // hubs know every member; a client knows the hubs (and later the nodes it sends to)
     for (const id of NODES) {
       const worker = current(id)!.worker!
-      for (const other of NODES) {
+      const isClient = (CLIENTS as readonly string[]).includes(id)
+      for (const other of isClient ? HUBS : NODES) {
         if (other === id) continue
         await worker
           .waitFor((e) => e.event === 'member-up' && e.id === other, 20_000)
@@ -393,15 +398,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleBy = Date.now() + 60_000
     while (Date.now() < settleBy) {
       const metrics = await Promise.all(
-        NODES.map((id) =>
-          current(id)!.worker!.request<{
-            metrics: { held: number; peers: Record<string, { queued: number }> }
-          }>({ cmd: 'metrics' }),
-        ),
+        NODES.map((id) => current(id)!.worker!.request<{ metrics: { queued: number } }>({ cmd: 'metrics' })),
       )
-      const busy = metrics.some(
-        ({ metrics: m }) => m.held > 0 || Object.values(m.peers).some((p) => p.queued > 0),
-      )
+      const busy = metrics.some(({ metrics: m }) => m.queued > 0)
       const lines = NODES.flatMap((id) => runs.get(id)!).reduce(
         (n, run) => n + readLog(run.logFile).length,
         0,
@@ -423,13 +422,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           cmd: 'members',
         })
         const { metrics } = await worker.request<{
-          metrics: { held: number; peers: Record<string, Record<string, unknown>> }
+          metrics: {
+            held: number
+            peers: Record<string, Record<string, unknown>>
+            streams: Record<string, Record<string, unknown>>
+          }
         }>({ cmd: 'metrics' })
         diagnostics.push(
           `${id}: held ${metrics.held}; members ${members.map((m) => `${m.id}:${m.status}:${m.incarnation}${m.via ? `@${m.via}` : ''}`).join(' ')}`,
           ...Object.entries(metrics.peers).map(
-            ([peer, p]) =>
-              `  ${id}->${peer}: connected ${p.connected} connects ${p.connects} queued ${p.queued} sent ${p.sent} acked ${p.acked} resent ${p.resent} received ${p.received}`,
+            ([peer, p]) => `  ${id}->${peer}: connected ${p.connected} connects ${p.connects} rtt ${p.rttMs}`,
+          ),
+          ...Object.entries(metrics.streams).map(
+            ([node, stream]) =>
+              `  ${id}=>${node}: queued ${stream.queued} in flight ${stream.inFlight} unreachable ${stream.unreachable}`,
           ),
         )
       }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
-import { type Envelope, FrameCodec, type HelloEnvelope, type NodeRole, PROTOCOL_VERSION } from '@troupe/core'
+import type { NodeRole } from '@troupe/core'
+import { type Envelope, FrameCodec, type HelloEnvelope, PROTOCOL_VERSION } from '@troupe/core/internal'
 import { WebSocket } from 'ws'
 
 /** How a raw connection ended, as its dialing side saw it. */
@@ -116,8 +117,6 @@ export function hello(
     from,
     incarnation: nextIncarnation(),
     role: 'client',
-    received: 0,
-    peerIncarnation: 0,
     token: undefined,
     url: undefined,
     ...fields,
