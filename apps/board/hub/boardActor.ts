@@ -69,6 +69,9 @@ export function boardBehavior(options: BoardActorOptions): Behavior {
   const broadcast = (ctx: ActorContext, message: ToView): void => {
     for (const view of views) ctx.send(view, message, { ttlMs: VIEW_TTL_MS })
   }
+  /** Every view hears who else is looking (tabs learn of each other here, not from the member table). */
+  const tellTabs = (ctx: ActorContext): void =>
+    broadcast(ctx, { type: 'tabs', tabs: [...views].map((view) => view.slice(view.indexOf('@') + 1)) })
 
   /** Makes room for one more in a bounded memory, forgetting the oldest entry. */
   const makeRoom = <T>(memory: Set<T> | Map<T, unknown>): void => {
@@ -84,7 +87,9 @@ export function boardBehavior(options: BoardActorOptions): Behavior {
           savedRev = Math.max(savedRev, message.rev)
           broadcast(ctx, { type: 'saved', rev: savedRev })
         } else {
+          const before = views.size
           for (const view of views) if (view.endsWith(`@${message.id}`)) views.delete(view)
+          if (views.size !== before) tellTabs(ctx)
         }
         return
       }
@@ -136,10 +141,11 @@ export function boardBehavior(options: BoardActorOptions): Behavior {
             applied: answers,
           }
           ctx.send(view, snapshot, { ttlMs: VIEW_TTL_MS })
+          tellTabs(ctx)
           return
         }
         case 'unsubscribe':
-          if (typeof msg.view === 'string') views.delete(msg.view)
+          if (typeof msg.view === 'string' && views.delete(msg.view)) tellTabs(ctx)
           return
         default:
           log(`ignored a message that is not for the board: ${JSON.stringify(message).slice(0, 200)}`)

@@ -58,6 +58,8 @@ export interface BoardClient {
   readonly savedRev: number
   /** Whether a snapshot has arrived (the board shown is the hub's). */
   readonly synced: boolean
+  /** The other tabs viewing the board, as the hub last said. */
+  readonly tabs: readonly string[]
   onChange(listener: (change: BoardChange) => void): () => void
 }
 
@@ -83,6 +85,7 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
   let rev = 0
   let savedRev = 0
   let synced = false
+  let tabs: readonly string[] = []
   let shown: Notes | undefined
   /** The Lamport clock: above every stamp this tab has seen. */
   let clock = 0
@@ -194,6 +197,12 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
           dropSaved()
           changed()
           return
+        case 'tabs':
+          tabs = Array.isArray(msg.tabs)
+            ? msg.tabs.filter((id) => typeof id === 'string' && id !== tabId)
+            : []
+          changed()
+          return
         default:
           console.warn('view: ignored an unknown message', message)
       }
@@ -212,6 +221,9 @@ export function createBoardClient(options: BoardClientOptions): BoardClient {
     },
     get synced() {
       return synced
+    },
+    get tabs() {
+      return tabs
     },
     onChange(listener) {
       listeners.add(listener)

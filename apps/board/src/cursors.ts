@@ -32,6 +32,8 @@ export interface PresenceOptions {
   board: HTMLElement
   /** Where the other tabs' cursors are drawn, in board coordinates. */
   layer: HTMLElement
+  /** The other tabs on the board now. */
+  tabs(): readonly string[]
 }
 
 export interface Presence {
@@ -64,8 +66,8 @@ interface RemoteCursor {
 
 /**
  * Live cursors, addressed tab to tab: this tab sends its pointer (throttled)
- * straight to `presence@<id>` of every other tab it sees up in `members()`,
- * and the hub relays. What comes in is drawn as named, coloured cursors.
+ * straight to `presence@<id>` of every other tab on the board (the board
+ * actor says which), and the hub relays. What comes in is drawn as named, coloured cursors.
  */
 export function createPresence(options: PresenceOptions): Presence {
   const { node, identity, board, layer } = options
@@ -89,18 +91,12 @@ export function createPresence(options: PresenceOptions): Presence {
     ...(drag === undefined ? {} : { drag }),
   })
 
-  const otherTabs = (): string[] =>
-    node
-      .members()
-      .filter((m) => m.role === 'client' && m.status === 'up' && m.id !== node.id)
-      .map((m) => m.id)
-
   const sendNow = (): void => {
     lastSent = performance.now()
     // offline, a cursor would only wait in the queue and expire: it is worth nothing later
     if (node.connectionState !== 'online') return
     const body = message()
-    for (const id of otherTabs()) node.send(address(PRESENCE_ACTOR, id), body, { ttlMs: PRESENCE_TTL_MS })
+    for (const id of options.tabs()) node.send(address(PRESENCE_ACTOR, id), body, { ttlMs: PRESENCE_TTL_MS })
   }
 
   const schedule = (): void => {

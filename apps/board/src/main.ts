@@ -52,7 +52,13 @@ async function start(): Promise<void> {
     send: (message) => tab.send(address(BOARD_ACTOR, HUB_ID), message, { ttlMs: OP_TTL_MS }),
   })
   const board = $('[data-testid="board"]')
-  const presence = createPresence({ node: tab, identity, board, layer: $('.cursors', board) })
+  const presence = createPresence({
+    node: tab,
+    identity,
+    board,
+    layer: $('.cursors', board),
+    tabs: () => client.tabs,
+  })
   // spawned right after createNode, before any other await: nothing sent to them is missed
   tab.spawn(VIEW_ACTOR, { receive: (message) => client.receive(message) })
   tab.spawn(PRESENCE_ACTOR, { receive: (message) => presence.receive(message) })
@@ -95,13 +101,8 @@ async function start(): Promise<void> {
 
   const peersBox = $('[data-testid="peers"]')
   const renderPeers = (): void => {
-    const up = new Set(
-      tab
-        .members()
-        .filter((m) => m.role === 'client' && m.status === 'up')
-        .map((m) => m.id),
-    )
-    const peers = presence.peers().filter((p) => up.has(p.id))
+    const onBoard = new Set(client.tabs)
+    const peers = presence.peers().filter((p) => onBoard.has(p.id))
     peersBox.replaceChildren(
       ...peers.map((peer) => {
         const avatar = h('span', {
@@ -126,18 +127,15 @@ async function start(): Promise<void> {
   onConnection(tab.connectionState)
   if (tab.connectionState !== 'online') client.subscribe()
 
-  tab.on('member-up', (member) => {
-    if (member.role === 'client') presence.greet(member.id)
+  // tabs that came to the board are greeted (they see this one's cursor at once), those that went are forgotten
+  let tabsSeen = new Set<string>()
+  client.onChange(() => {
+    const now = new Set(client.tabs)
+    for (const id of now) if (!tabsSeen.has(id)) presence.greet(id)
+    for (const id of tabsSeen) if (!now.has(id)) presence.forget(id)
+    tabsSeen = now
     renderPeers()
   })
-  const gone = (member: { id: string }): void => {
-    presence.forget(member.id)
-    renderPeers()
-  }
-  tab.on('member-down', gone)
-  tab.on('member-left', gone)
-  for (const member of tab.members())
-    if (member.role === 'client' && member.status === 'up') presence.greet(member.id)
 
   const scroller = $('[data-testid="board-scroll"]')
   $('[data-testid="add-note"]').addEventListener('click', () => {

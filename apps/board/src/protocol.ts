@@ -63,6 +63,8 @@ export type ToView =
     }
   /** Everything up to `rev` is on disk. */
   | { readonly type: 'saved'; readonly rev: number }
+  /** The tabs viewing the board now (their node ids): where cursors go. Sent whenever it changes. */
+  | { readonly type: 'tabs'; readonly tabs: string[] }
 
 /** To `presence@<tab>`, from another tab: where its pointer is on the board. */
 export interface PresenceMessage {

@@ -13,7 +13,8 @@ const { value: sendable } = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     fc.constantFrom(null, undefined, true, false),
-    fc.double(),
+    // -0 is the one number that arrives changed (as 0): msgpack writes it as the integer 0
+    fc.double().map((x) => (Object.is(x, -0) ? 0 : x)),
     fc.string({ maxLength: 16 }),
     fc.bigInt({ min: -(2n ** 100n), max: 2n ** 100n }),
     fc.date({ noInvalidDate: true }),
