@@ -43,6 +43,8 @@ export const DEFAULTS = {
   /** Messages (and their bytes) waiting for nodes this node cannot reach now. */
   maxHeldMessages: 100_000,
   maxHeldBytes: 64 * 1024 * 1024,
+  /** Bytes queued for all other nodes together. */
+  maxOutboundBytes: 256 * 1024 * 1024,
   /** Bytes a hub buffers from a connection before its handshake completes. */
   maxEarlyBytes: 65_536,
   /** How long an ask to a node nobody knows waits for gossip to bring it before failing with `NO_SUCH_NODE`. */
@@ -54,6 +56,7 @@ export const DEFAULTS = {
   link: {
     maxMessages: 100_000,
     maxBytes: 64 * 1024 * 1024,
+    maxClientBytes: 4 * 1024 * 1024,
     highWaterMessages: 10_000,
     highWaterBytes: 8 * 1024 * 1024,
     maxBatchBytes: 64 * 1024,

@@ -356,6 +356,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return this.cluster?.standing(node) ?? 'unknown'
   }
 
+  isClient(node: string): boolean {
+    return this.cluster?.membership.get(node)?.role === 'client'
+  }
+
   deliver(envelope: DataEnvelope, force: boolean): boolean {
     if (this.earlyEvents !== undefined && !force) return false // createNode has not returned yet
     switch (envelope.type) {

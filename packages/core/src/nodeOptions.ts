@@ -16,6 +16,8 @@ export interface LinkOptions extends HopOptions {
   maxMessages: number
   /** The same bound in bytes. @default 67_108_864 (64 MiB) */
   maxBytes: number
+  /** The bound in bytes for a client node: what a tab that stops reading can cost its hub. @default 4_194_304 (4 MiB) */
+  maxClientBytes: number
   /** Above this many queued for one node, `send` returns false; `drain` waits for half of it. @default 10_000 */
   highWaterMessages: number
   /** Above this many bytes, `send` returns false; `drain` waits for half of it. @default 8_388_608 (8 MiB) */
@@ -85,6 +87,8 @@ export interface NodeOptions {
   maxHeldMessages?: number
   /** The hold queue's bound in bytes. @default 67_108_864 (64 MiB) */
   maxHeldBytes?: number
+  /** Bytes queued for all other nodes together; past it, a send is a `queue-full` dead letter. @default 268_435_456 (256 MiB) */
+  maxOutboundBytes?: number
   /** Largest frame accepted, checked before decoding. @default 1_048_576 */
   maxFrameBytes?: number
   /** Most envelopes accepted in one frame. @default 10_000 */
@@ -174,6 +178,8 @@ export function clusterSettings(options: NodeOptions): {
     maxBacklogBytes: link.maxBacklogBytes,
     maxHeldMessages: options.maxHeldMessages ?? DEFAULTS.maxHeldMessages,
     maxHeldBytes: options.maxHeldBytes ?? DEFAULTS.maxHeldBytes,
+    maxClientBytes: link.maxClientBytes,
+    maxOutboundBytes: options.maxOutboundBytes ?? DEFAULTS.maxOutboundBytes,
     unknownNodeGraceMs: DEFAULTS.unknownNodeGraceMs,
   }
   assertPositiveInteger('maxClients', cluster.admission.maxClients)
@@ -199,6 +205,7 @@ export function clusterSettings(options: NodeOptions): {
   assertPositiveNumber('reconnect.maxMs', cluster.reconnect.maxMs)
   assertPositiveInteger('maxHeldMessages', delivery.maxHeldMessages)
   assertPositiveNumber('maxHeldBytes', delivery.maxHeldBytes)
+  assertPositiveNumber('maxOutboundBytes', delivery.maxOutboundBytes)
   if (
     options.hubSecret !== undefined &&
     (typeof options.hubSecret !== 'string' || options.hubSecret.length < 16)

@@ -29,6 +29,10 @@ export interface DeliverySettings {
   maxBacklogBytes: number
   maxHeldMessages: number
   maxHeldBytes: number
+  /** The bound per destination in bytes for a client destination (a tab that stops reading costs at most this). */
+  maxClientBytes: number
+  /** All streams together, in bytes. */
+  maxOutboundBytes: number
   unknownNodeGraceMs: number
 }
 
@@ -44,6 +48,8 @@ export interface DeliveryHost {
   /** The link toward `node` now: its own, its hub's, or (for a client) this node's hub; undefined while none. */
   routeTo(node: string): PeerLink | undefined
   standing(node: string): Standing
+  /** Whether `node` is a client (a tab), as far as this node knows. */
+  isClient(node: string): boolean
   /** Hands an in-order envelope for this node over; false means no room now (a full mailbox), unless `force`. */
   deliver(envelope: DataEnvelope, force: boolean): boolean
   /** An envelope this node sent ended undelivered. */
@@ -102,6 +108,7 @@ export class Delivery {
   /** Streams with entries: the ones a tick or a route change concerns. */
   private readonly active = new Set<OutStream>()
   private readonly held = new Set<OutStream>()
+  private readonly outbound = { bytes: 0 }
   private heldCount = 0
   private heldBytes = 0
   private readonly blocked = new Map<PeerLink, Set<OutStream>>()
@@ -125,7 +132,7 @@ export class Delivery {
   send(envelope: DataEnvelope, ttlMs: number): SendResult {
     const node = destinationOf(envelope)
     const body = bodyBytes(envelope)
-    const { maxMessageBytes, maxMessages, maxBytes, maxHeldMessages, maxHeldBytes } = this.settings
+    const { maxMessageBytes, maxMessages, maxHeldMessages, maxHeldBytes, maxOutboundBytes } = this.settings
     if (body > maxMessageBytes) {
       return {
         reason: 'too-large',
@@ -135,8 +142,14 @@ export class Delivery {
     const now = this.host.clock.now()
     const stream = this.streamTo(node, now)
     const bytes = body + 64
-    if (stream.size >= maxMessages || stream.bytes + bytes > maxBytes) {
+    if (stream.size >= maxMessages || stream.bytes + bytes > this.maxBytesFor(node)) {
       return { reason: 'queue-full', detail: `the queue to "${node}" is full (${stream.size} messages)` }
+    }
+    if (this.outbound.bytes + bytes > maxOutboundBytes) {
+      return {
+        reason: 'queue-full',
+        detail: `this node has ${this.outbound.bytes} bytes queued for other nodes`,
+      }
     }
     if (
       this.held.has(stream) &&
@@ -366,7 +379,7 @@ export class Delivery {
   private streamTo(node: string, now: number): OutStream {
     let stream = this.out.get(node)
     if (stream === undefined) {
-      stream = new OutStream(node, now)
+      stream = new OutStream(node, now, this.outbound)
       this.out.set(node, stream)
     }
     return stream
@@ -482,6 +495,11 @@ export class Delivery {
       this.active.delete(stream)
       if (this.held.delete(stream)) this.recountHeld()
     }
+  }
+
+  private maxBytesFor(node: string): number {
+    const { maxBytes, maxClientBytes } = this.settings
+    return this.host.isClient(node) ? Math.min(maxBytes, maxClientBytes) : maxBytes
   }
 
   private belowLowWater(stream: OutStream): boolean {

@@ -50,6 +50,8 @@ export class OutStream {
   constructor(
     readonly node: string,
     now: number,
+    /** Bytes queued in all streams of this node, kept up to date by each. */
+    private readonly total: { bytes: number },
   ) {
     this.lastProgress = now
   }
@@ -73,7 +75,7 @@ export class OutStream {
 
   push(entry: OutEntry): void {
     this.entries.push(entry)
-    this.bytes += entry.bytes
+    this.resize(entry.bytes)
     this.nextSeq++
   }
 
@@ -92,7 +94,7 @@ export class OutStream {
     if (seq <= this.ackedThrough) return 0
     const removed = seq - this.ackedThrough
     for (let i = 0; i < removed; i++) {
-      this.bytes -= this.entries[this.head]!.bytes
+      this.resize(-this.entries[this.head]!.bytes)
       this.entries[this.head++] = undefined as unknown as OutEntry
     }
     this.ackedThrough = seq
@@ -131,7 +133,7 @@ export class OutStream {
     const old = entry.seq > this.ackedThrough ? this.entries[index] : undefined
     if (old === undefined) return undefined
     this.entries[index] = entry
-    this.bytes += entry.bytes - old.bytes
+    this.resize(entry.bytes - old.bytes)
     return old
   }
 
@@ -154,10 +156,15 @@ export class OutStream {
     const rest = this.entries.slice(this.head)
     this.entries = []
     this.head = 0
-    this.bytes = 0
+    this.resize(-this.bytes)
     this.ackedThrough = this.nextSeq - 1
     this.sentThrough = this.ackedThrough
     return rest
+  }
+
+  private resize(by: number): void {
+    this.bytes += by
+    this.total.bytes += by
   }
 
   private compact(): void {
