@@ -21,14 +21,15 @@ export type {
   Authorize,
   AuthorizeRequest,
 } from './cluster/admission.js'
-export type { ConnectionState } from './cluster/cluster.js'
+export type { ConnectionState } from './cluster/clientConnector.js'
 export type { Member, MemberEventName } from './cluster/membership.js'
-export type { DeliveryMetrics, StreamMetrics } from './delivery/delivery.js'
+export type { DeliveryMetrics, StreamMetrics } from './delivery/types.js'
 export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
 export type { BackoffOptions } from './link/backoff.js'
 export { HandshakeClosedError } from './link/handshake.js'
 export type { HopOptions, LinkMetrics } from './link/peerLink.js'
-export { createNode, type Node, type NodeEvents, type NodeMetrics } from './node.js'
+export type { Node, NodeEvents, NodeMetrics } from './node/api.js'
+export { createNode } from './node/node.js'
 export type { LinkOptions, NodeOptions } from './nodeOptions.js'
 export {
   CLOSE_CODES,

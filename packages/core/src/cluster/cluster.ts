@@ -1,29 +1,34 @@
 import type { Clock, TimerHandle } from '../clock.js'
-import type { Delivery, Standing } from '../delivery/delivery.js'
+import type { Delivery } from '../delivery/delivery.js'
+import type { Standing } from '../delivery/types.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
 import type { HopOptions, LinkHost, LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { PeerLink as Link } from '../link/peerLink.js'
 import type { Listener, Transport } from '../transport/transport.js'
-import { dataHead, type FrameCodec } from '../wire/codec.js'
-import {
-  type ByeEnvelope,
-  type DataEnvelope,
-  destinationOf,
-  type GossipEnvelope,
-  type HelloEnvelope,
-  type MemberRecord,
-  type NodeRole,
-  type RoutedControlEnvelope,
-  type WelcomeEnvelope,
+import type { FrameCodec } from '../wire/codec.js'
+import type {
+  ByeEnvelope,
+  DataEnvelope,
+  GossipEnvelope,
+  HelloEnvelope,
+  MemberRecord,
+  NodeRole,
+  RoutedControlEnvelope,
+  WelcomeEnvelope,
 } from '../wire/envelope.js'
 import type { AdmissionSettings, Claim } from './admission.js'
-import { ClientConnector } from './clientConnector.js'
-import { acceptConnection, type ConnectionsHost, dialConnection } from './connections.js'
+import { ClientConnector, type ConnectionState } from './clientConnector.js'
+import {
+  acceptConnection,
+  type ConnectionsHost,
+  dialConnection,
+  type HandshakeSettings,
+} from './connections.js'
 import { ConnectionWatch } from './connectionWatch.js'
+import { EnvelopeRouter } from './envelopeRouter.js'
 import { Gossip } from './gossip.js'
 import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
-import { checkFromClient } from './trust.js'
 
 /** Resolved cluster settings (defaults applied by the node). @internal */
 export interface ClusterSettings {
@@ -50,9 +55,6 @@ export interface ClusterSettings {
   claimWaitMs: number
 }
 
-/** A node's link to the cluster, as a browser tab's UI shows it. */
-export type ConnectionState = 'connecting' | 'online' | 'offline' | 'refused'
-
 /** What the cluster needs from its node. @internal */
 export interface ClusterHost {
   readonly id: string
@@ -77,6 +79,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   readonly links = new Map<string, PeerLink>()
   readonly hubLinks = new Map<string, PeerLink>()
   readonly membership: Membership
+  readonly handshake: HandshakeSettings
   url: string | undefined
   private readonly gossip: Gossip
   private readonly watch: ConnectionWatch
@@ -88,21 +91,30 @@ export class Cluster implements LinkHost, ConnectionsHost {
   private ticks = 0
   /** This hub's clients with a connection up (counted, so admission never walks the links). */
   private readonly clientsUp = new Set<PeerLink>()
-  private networkOnline = true
   private background = false
-  private state: ConnectionState = 'connecting'
-  /** Why the hubs refused this client, while they do. */
-  private refusal: string | undefined
   /** The longest TTL this client's hub lets its messages wait. */
   private hubMaxTtlMs: number | undefined
-  private readonly noticed = new Map<string, number>()
-  private relayed = 0
+  private readonly router: EnvelopeRouter
 
   constructor(
     private readonly host: ClusterHost,
     private readonly delivery: Delivery,
     private readonly settings: ClusterSettings,
   ) {
+    const { transport, handshakeTimeoutMs, maxEarlyBytes, admission, token, role } = settings
+    const { id, incarnation, clock, codec } = host
+    this.handshake = {
+      id,
+      incarnation,
+      role,
+      clock,
+      codec,
+      transport,
+      handshakeTimeoutMs,
+      maxEarlyBytes,
+      admission,
+      token,
+    }
     const self: MemberRecord = {
       id: host.id,
       role: settings.role,
@@ -118,6 +130,18 @@ export class Cluster implements LinkHost, ConnectionsHost {
       freed: (member) => this.memberFreed(member),
     })
     this.gossip = new Gossip(this)
+    this.router = new EnvelopeRouter({
+      id: host.id,
+      role: settings.role,
+      clock: host.clock,
+      codec: host.codec,
+      delivery,
+      authorize: settings.admission.authorize,
+      routeTo: (node) => this.routeTo(node),
+      standing: (node) => this.standing(node),
+      interest: (client, node) => this.gossip.interest(client, node),
+      forged: (from, envelope, detail) => host.forged(from, envelope, detail),
+    })
     this.watch = new ConnectionWatch(this, settings, host.clock.now())
     if (settings.role === 'hub') {
       this.mesh = new HubMesh({
@@ -137,16 +161,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
         {
           clock: host.clock,
           candidates: () => this.hubCandidates(),
-          dial: async (url) => {
-            await dialConnection(this, url)
-            return this.hubLink() !== undefined
-          },
+          dial: (url) => dialConnection(this, url),
           isConnected: () => this.hubLink() !== undefined,
-          mayDial: () => this.networkOnline && !this.closed,
-          refused: (error) => {
-            this.refusal = `${error.closeCode} ${error.closeReason}`
-            this.updateState()
-          },
+          isClosed: () => this.closed,
+          stateChanged: (state) => host.connectionStateChanged(state),
         },
         this.makeBackoff(),
       )
@@ -155,17 +173,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   // ---- what connections and links read ----
 
-  get id(): string {
-    return this.host.id
-  }
   get selfId(): string {
     return this.host.id
-  }
-  get incarnation(): number {
-    return this.host.incarnation
-  }
-  get role(): NodeRole {
-    return this.settings.role
   }
   get clock(): Clock {
     return this.host.clock
@@ -173,29 +182,14 @@ export class Cluster implements LinkHost, ConnectionsHost {
   get codec(): FrameCodec {
     return this.host.codec
   }
-  get transport(): Transport {
-    return this.settings.transport
-  }
   get hop(): HopOptions {
     return this.settings.hop
-  }
-  get handshakeTimeoutMs(): number {
-    return this.settings.handshakeTimeoutMs
-  }
-  get maxEarlyBytes(): number {
-    return this.settings.maxEarlyBytes
   }
   get maxTtlMs(): number {
     return this.hubMaxTtlMs ?? this.settings.maxTtlMs
   }
-  get admission(): AdmissionSettings {
-    return this.settings.admission
-  }
-  get token(): ClusterSettings['token'] {
-    return this.settings.token
-  }
   get connectionState(): ConnectionState {
-    return this.state
+    return this.connector?.state ?? 'online'
   }
   isClosed(): boolean {
     return this.closed
@@ -214,7 +208,6 @@ export class Cluster implements LinkHost, ConnectionsHost {
     this.scheduleTick()
     if (this.connector !== undefined) await this.connector.ensure()
     else await this.mesh?.dialSeeds()
-    this.updateState()
   }
 
   // ---- routes ----
@@ -239,21 +232,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   // ---- LinkHost ----
 
   received(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void {
-    const fromClient = link.role === 'client'
-    if (fromClient && this.settings.role === 'hub') {
-      const verdict = checkFromClient(link, envelope, this.settings.admission.authorize)
-      if (verdict !== undefined) {
-        link.countRejected()
-        if (verdict.kind === 'forged') this.host.forged(link.peerId, envelope, verdict.detail)
-        else this.refuse(envelope as DataEnvelope, link, verdict.detail)
-        return
-      }
-    } else if (fromClient && (envelope.type === 'unreachable' || envelope.type === 'refused')) {
-      return // only hubs speak of routes
-    }
-    const dest = destinationOf(envelope)
-    if (dest === this.host.id) this.dispatch(envelope, link)
-    else if (this.settings.role === 'hub') this.relay(envelope, dest, link)
+    this.router.received(envelope, link)
   }
 
   control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void {
@@ -276,7 +255,6 @@ export class Cluster implements LinkHost, ConnectionsHost {
       this.clientsUp.delete(link)
       this.watch.closed(link)
     }
-    this.updateState()
     this.delivery.routesChanged()
     if (this.connector !== undefined) void this.connector.ensure()
     else this.mesh?.redial(link)
@@ -315,7 +293,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
       this.watch.opened(link)
     }
     this.observeLink(link)
-    this.updateState()
+    this.connector?.update()
     if (this.settings.role === 'hub') this.gossip.welcome(link)
     this.delivery.routesChanged()
     this.mesh?.connectHubs()
@@ -324,9 +302,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   // ---- page controls (see nodeControls) ----
 
   setNetworkOnline(online: boolean): void {
-    this.networkOnline = online
-    this.updateState()
-    if (online) this.connector?.now()
+    this.connector?.setNetworkOnline(online)
   }
 
   setBackground(background: boolean): void {
@@ -340,20 +316,18 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   reconnectNow(): void {
-    if (this.refusal === undefined) this.connector?.now()
+    this.connector?.now()
   }
 
   retryRefused(): void {
-    this.refusal = undefined
-    this.connector?.now()
-    this.updateState()
+    this.connector?.retryRefused()
   }
 
   metrics(): { peers: Record<string, LinkMetrics>; relayed: number; clients: number } {
     // no prototype: a peer named "__proto__" is a peer like any other
     const peers = Object.create(null) as Record<string, LinkMetrics>
     for (const [id, link] of this.links) peers[id] = link.metrics()
-    return { peers, relayed: this.relayed, clients: this.clientsUp.size }
+    return { peers, relayed: this.router.relayed, clients: this.clientsUp.size }
   }
 
   /** Waits (up to `graceMs`) for what this node sent to be acknowledged, says goodbye to every peer, and stops. */
@@ -367,80 +341,6 @@ export class Cluster implements LinkHost, ConnectionsHost {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     for (const link of this.links.values()) link.leave('node closed')
     await this.listener?.close()
-  }
-
-  // ---- inbound ----
-
-  private dispatch(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void {
-    const delivery = this.delivery
-    switch (envelope.type) {
-      case 'ack':
-        delivery.acked(envelope, link)
-        return
-      case 'unreachable':
-        delivery.unreachableReported(envelope.node, envelope.reason)
-        return
-      case 'refused':
-        delivery.refusedReported(envelope)
-        return
-      default:
-        delivery.received(envelope)
-    }
-  }
-
-  /**
-   * Passes an envelope on toward `dest`. A hub passes on from its clients to
-   * anyone, but from another hub only to its own clients, so no envelope goes
-   * round between hubs that disagree on a route. Nothing is kept: if the next
-   * hop is missing or full the envelope is dropped (its origin still holds it),
-   * and the origin hears why.
-   */
-  private relay(envelope: DataEnvelope | RoutedControlEnvelope, dest: string, from: PeerLink): void {
-    let next = this.routeTo(dest)
-    if (next !== undefined && from.role === 'hub' && next.role === 'hub') next = undefined
-    if (from.role === 'client') this.gossip.interest(from, dest)
-    if (next === undefined) {
-      if (envelope.type !== 'ack' && envelope.type !== 'unreachable' && envelope.type !== 'refused') {
-        this.notifyUnreachable(envelope.origin, dest, from)
-      }
-      return
-    }
-    let sent: boolean
-    if (envelope.type === 'ack' || envelope.type === 'unreachable' || envelope.type === 'refused') {
-      const bytes = this.codec.encodeEnvelope(envelope)
-      sent = next.sendData([bytes], bytes.byteLength)
-    } else {
-      // encoded afresh, which also copies the body out of the frame it arrived in
-      const encoded = this.codec.encodeData(envelope)
-      const head = dataHead(encoded, envelope.seq, envelope.base)
-      sent = next.sendData([head, encoded.rest], head.byteLength + encoded.rest.byteLength)
-    }
-    if (sent) this.relayed++
-  }
-
-  /** Tells an origin that envelopes for `dest` went nowhere, at most every 100 ms per pair. */
-  private notifyUnreachable(origin: string, dest: string, back: PeerLink): void {
-    const key = `${origin}\n${dest}`
-    const now = this.clock.now()
-    if (now - (this.noticed.get(key) ?? Number.NEGATIVE_INFINITY) < 100) return
-    this.noticed.set(key, now)
-    const standing = this.standing(dest)
-    const reason = standing === 'up' ? 'no-route' : standing
-    back.sendControl({ type: 'unreachable', dest: origin, node: dest, reason })
-  }
-
-  /**
-   * A client's own envelope that it may not send: the client hears why (it
-   * dead-letters it and sends a skip in its place), and a skip goes on in its
-   * place right away, so the stream does not wait on the client for that.
-   */
-  private refuse(envelope: DataEnvelope, link: PeerLink, detail: string): void {
-    const { seq, base, origin, originIncarnation } = envelope
-    const dest = destinationOf(envelope)
-    link.sendControl({ type: 'refused', dest: origin, node: dest, seq, reason: 'rejected', detail })
-    const skip: DataEnvelope = { type: 'skip', seq, base, origin, originIncarnation, dest }
-    if (dest === this.host.id) this.delivery.received(skip)
-    else this.relay(skip, dest, link)
   }
 
   // ---- membership ----
@@ -538,7 +438,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
     if (second) {
       this.membership.expire(now, this.settings.retentionMs)
       this.delivery.forgetSilent(now, this.settings.retentionMs)
-      for (const [key, at] of this.noticed) if (now - at >= 100) this.noticed.delete(key)
+      this.router.tick(now)
     }
     if (this.ticks % 20 === 0) this.gossip.refresh()
     if (this.connector !== undefined) void this.connector.ensure()
@@ -547,18 +447,6 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   // ---- lookups ----
-
-  private updateState(): void {
-    // the browser's word wins: its sockets may look open while nothing gets through
-    let state: ConnectionState = 'connecting'
-    if (this.settings.role === 'hub') state = 'online'
-    else if (!this.networkOnline) state = 'offline'
-    else if (this.hubLink() !== undefined) state = 'online'
-    else if (this.refusal !== undefined) state = 'refused'
-    if (state === this.state) return
-    this.state = state
-    this.host.connectionStateChanged(state)
-  }
 
   private hubLink(): PeerLink | undefined {
     for (const link of this.hubLinks.values()) if (link.isUp) return link

@@ -1,119 +1,40 @@
 import { EventEmitter } from 'eventemitter3'
 import { nanoid } from 'nanoid'
-import { ActorCell, type ActorErrorEvent } from './actor/actorCell.js'
-import type { ActorHost } from './actor/actorHost.js'
-import { type ActorRef, type AskOptions, Ref, type SendOptions } from './actor/actorRef.js'
-import { PendingAsks } from './actor/asks.js'
-import type { BehaviorSource } from './actor/behavior.js'
-import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from './actor/deadLetter.js'
-import type { Letter } from './actor/letter.js'
-import { assertBehavior, assertSpawnOptions, type SpawnOptions } from './actor/spawnOptions.js'
-import { type Address, assertActorName, assertNodeId, parseAddress } from './address.js'
-import { type Clock, realClock } from './clock.js'
-import { Cluster, type ConnectionState } from './cluster/cluster.js'
-import type { Member, MemberEventName } from './cluster/membership.js'
-import { DEFAULTS } from './defaults.js'
-import { Delivery, type DeliveryMetrics, type SendResult, type Standing } from './delivery/delivery.js'
+import type { ActorCell, ActorErrorEvent } from '../actor/actorCell.js'
+import type { ActorHost } from '../actor/actorHost.js'
+import { type ActorRef, type AskOptions, Ref, type SendOptions } from '../actor/actorRef.js'
+import { PendingAsks } from '../actor/asks.js'
+import type { BehaviorSource } from '../actor/behavior.js'
+import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from '../actor/deadLetter.js'
+import type { Letter } from '../actor/letter.js'
+import type { SpawnOptions } from '../actor/spawnOptions.js'
+import { type Address, assertNodeId, parseAddress } from '../address.js'
+import { type Clock, realClock } from '../clock.js'
+import type { ConnectionState } from '../cluster/clientConnector.js'
+import { Cluster } from '../cluster/cluster.js'
+import type { Member, MemberEventName } from '../cluster/membership.js'
+import { DEFAULTS } from '../defaults.js'
+import { Delivery } from '../delivery/delivery.js'
 import {
   CODE_OF,
   deadEnvelope,
   handlerError,
-  letterOf,
   messageEnvelope,
   replyEnvelope,
   replyLetter,
-} from './delivery/letters.js'
-import { TroupeError } from './errors.js'
-import { reportUnhandled, yieldToHost } from './host.js'
-import type { LinkMetrics, PeerLink } from './link/peerLink.js'
-import { clusterSettings, type NodeOptions } from './nodeOptions.js'
-import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
-import { FrameCodec } from './wire/codec.js'
-import type { DataEnvelope, RoutedControlEnvelope } from './wire/envelope.js'
-import { decodeValue, encodeValue, prepareValue } from './wire/values.js'
-
-/** The events a node emits, with their listeners' signatures. */
-export interface NodeEvents {
-  /** A message that was not delivered, with the reason. */
-  deadletter: (deadLetter: DeadLetter) => void
-  /** An actor's handler or hook threw; `action` says what supervision did. */
-  'actor-error': (event: ActorErrorEvent) => void
-  /** A member joined, came back, or restarted (new incarnation). */
-  'member-up': (member: Member) => void
-  /** A member stopped answering (failure detector). */
-  'member-down': (member: Member) => void
-  /** A member closed on purpose. */
-  'member-left': (member: Member) => void
-  /** This node's link to the cluster changed: a client's `'connecting' | 'online' | 'offline' | 'refused'`. */
-  connection: (state: ConnectionState) => void
-}
-
-/** Counters of a node, for monitoring. */
-export interface NodeMetrics extends DeliveryMetrics {
-  /** Actors alive on this node. */
-  actors: number
-  /** Asks waiting for a reply. */
-  pendingAsks: number
-  /** Messages queued into local mailboxes. */
-  delivered: number
-  /** Dead letters on this node, by reason. */
-  deadLetters: Record<DeadLetterReason, number>
-  /** Envelopes this hub passed on between other nodes. */
-  relayed: number
-  /** Clients connected to this hub. */
-  clients: number
-  /** Per-peer link figures, by node id. */
-  peers: Record<string, LinkMetrics>
-}
-
-/**
- * A node: a home for actors and this process's (or tab's) member of a cluster.
- * Made by {@link createNode}.
- */
-export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'off'> {
-  readonly id: string
-  /** The URL peers dial to reach this node, if it listens. */
-  readonly url: string | undefined
-  /** The member table: this node first, then every member it knows (a client knows its hubs and the nodes it talks to). */
-  members(): Member[]
-  /** `online` once linked to a hub (hubs are always online), `connecting` while dialing, `offline` while the browser is, `refused` after a hub refused it. */
-  readonly connectionState: ConnectionState
-  /**
-   * Resolves when the messages queued for `target` (a node id or an address)
-   * are below half the high-water mark. Use after `send` returned false.
-   */
-  drain(target: string | ActorRef): Promise<void>
-  /**
-   * Starts an actor named `name` on this node. Throws `DUPLICATE_NAME` if an
-   * actor of that name is alive, `BAD_ADDRESS` for a malformed name.
-   */
-  spawn<TMessage = unknown, TReply = unknown>(
-    name: string,
-    behavior: BehaviorSource<TMessage, TReply>,
-    options?: SpawnOptions,
-  ): ActorRef<TMessage, TReply>
-  /** A ref to the actor at `address` (which need not exist yet). Throws `BAD_ADDRESS`. */
-  ref<TMessage = unknown, TReply = unknown>(address: Address): ActorRef<TMessage, TReply>
-  /**
-   * Fire and forget to an address or ref. Throws for what the caller got wrong
-   * (`BAD_ADDRESS`, `BAD_ARGUMENT`, `UNENCODABLE`); undeliverable messages
-   * become dead letters. See {@link ActorRef.send}.
-   */
-  send(target: Address | ActorRef, message: unknown, options?: SendOptions): boolean
-  /**
-   * Sends and resolves with the reply. Rejects with a {@link TroupeError}:
-   * `ASK_TIMEOUT`, `NO_SUCH_ACTOR`, `NODE_DOWN`, `NO_SUCH_NODE`, `QUEUE_FULL`, `HANDLER_ERROR`, `CLOSED`, ...
-   */
-  ask<TReply = unknown>(target: Address | ActorRef, message: unknown, options?: AskOptions): Promise<TReply>
-  /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
-  stop(target: Address | ActorRef): Promise<void>
-  /** After a hub refused this client (`connectionState` is `'refused'`): dial again, with a new token perhaps. */
-  reconnect(): void
-  metrics(): NodeMetrics
-  /** Stops every actor (their `stopped` hooks run) and rejects pending asks. Idempotent. */
-  close(): Promise<void>
-  [Symbol.asyncDispose](): Promise<void>
-}
+} from '../delivery/letters.js'
+import type { DeliveryMetrics, SendResult, Standing } from '../delivery/types.js'
+import { TroupeError } from '../errors.js'
+import { reportUnhandled, yieldToHost } from '../host.js'
+import type { LinkMetrics, PeerLink } from '../link/peerLink.js'
+import { clusterSettings, type NodeOptions } from '../nodeOptions.js'
+import { assertPositiveInteger, assertPositiveNumber } from '../validate.js'
+import { FrameCodec } from '../wire/codec.js'
+import type { DataEnvelope, RoutedControlEnvelope } from '../wire/envelope.js'
+import { encodeValue, prepareValue } from '../wire/values.js'
+import type { Node, NodeEvents, NodeMetrics } from './api.js'
+import { IncomingMail } from './incomingMail.js'
+import { LocalActors } from './localActors.js'
 
 const REF_CACHE_SIZE = 4_096
 const NOT_IN_A_CLUSTER = { reason: 'node-down', detail: 'this node is not in a cluster' } as const
@@ -130,11 +51,11 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private readonly holdTtlMs: number
   private readonly closeGraceMs: number
   private readonly remoteErrorStacks: boolean
-  private readonly cells = new Map<string, ActorCell>()
+  private readonly actors: LocalActors
   private readonly refs = new Map<Address, Ref>()
-  private readonly asks: PendingAsks
+  readonly asks: PendingAsks
+  private readonly mail: IncomingMail
   private readonly cluster: Cluster | undefined
-  private delivered = 0
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
     DeadLetterReason,
     number
@@ -154,6 +75,16 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.throughput = options.throughput ?? DEFAULTS.throughput
     assertPositiveInteger('throughput', this.throughput)
     this.asks = new PendingAsks(this.clock)
+    this.actors = new LocalActors(this)
+    this.mail = new IncomingMail({
+      id: this.id,
+      asks: this.asks,
+      isFull: (name) => this.actors.isFull(name),
+      deliverLocal: (name, letter) => void this.actors.deliver(name, undefined, letter),
+      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
+      countDeadLetter: (reason) => void this.deadLetters[reason]++,
+      isHub: (node) => this.cluster?.membership.get(node)?.role === 'hub',
+    })
     this.incarnation = options.incarnation ?? Date.now()
     assertPositiveInteger('incarnation', this.incarnation)
     this.holdTtlMs = options.holdTtlMs ?? DEFAULTS.holdTtlMs
@@ -225,23 +156,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   ): ActorRef<M, R> {
     if (this.closing !== undefined)
       throw new TroupeError('CLOSED', `cannot spawn "${name}": node "${this.id}" is closed`)
-    if (parent !== undefined && name.includes('/')) {
-      throw new TroupeError('BAD_ADDRESS', `bad child name ${JSON.stringify(name)}: "/" is not allowed`)
-    }
-    const fullName = parent === undefined ? name : `${parent.name}/${name}`
-    assertActorName(fullName)
-    if (this.cells.has(fullName)) {
-      throw new TroupeError(
-        'DUPLICATE_NAME',
-        `an actor named "${fullName}" is already running on node "${this.id}"`,
-      )
-    }
-    assertBehavior(fullName, behavior)
-    assertSpawnOptions(options)
-    const cell = new ActorCell(this, fullName, behavior as BehaviorSource, options, parent)
-    this.cells.set(fullName, cell)
-    parent?.children.add(cell)
-    return cell.ref as ActorRef<M, R>
+    return this.actors.spawn(name, behavior, options, parent)
   }
 
   ref<M, R>(address: Address): ActorRef<M, R> {
@@ -282,7 +197,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (ref.nodeId !== this.id) {
       throw new TroupeError('BAD_ADDRESS', `cannot stop "${ref.address}": it is not on node "${this.id}"`)
     }
-    await this.cells.get(ref.name)?.stop()
+    await this.actors.stop(ref.name)
   }
 
   reconnect(): void {
@@ -342,8 +257,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   unregister(cell: ActorCell): void {
-    if (this.cells.get(cell.name) === cell) this.cells.delete(cell.name)
-    cell.parent?.children.delete(cell)
+    this.actors.unregister(cell)
   }
 
   // ---- DeliveryHost ----
@@ -361,72 +275,17 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   deliver(envelope: DataEnvelope, force: boolean): boolean {
-    if (this.earlyEvents !== undefined && !force) return false // createNode has not returned yet
-    switch (envelope.type) {
-      case 'skip':
-        return true
-      case 'message': {
-        const { to, from, askId, origin } = envelope
-        const name = to.slice(0, to.indexOf('@'))
-        if (!force && this.cells.get(name)?.isFull) return false
-        let message: unknown
-        try {
-          message = decodeValue(envelope.body)
-        } catch (error) {
-          this.deadLetter(
-            { to, from, message: undefined, askId, origin },
-            'unencodable',
-            (error as Error).message,
-          )
-          return true
-        }
-        this.deliverLocal(name, undefined, { to, from, message, askId, origin })
-        return true
-      }
-      case 'reply':
-        this.answer(envelope)
-        return true
-      case 'dead': {
-        const target = envelope.to.slice(envelope.to.indexOf('@') + 1)
-        // believed from the node the message went to, or from a hub on its way
-        if (target !== envelope.origin && this.cluster?.membership.get(envelope.origin)?.role !== 'hub')
-          return true
-        const askId = this.asks.nodeOf(envelope.askId) === target ? envelope.askId : 0
-        this.deadLetter(letterOf(envelope, this.id, askId), envelope.reason)
-        return true
-      }
-    }
+    // until createNode has returned, what arrives waits (in delivery's backlog) for the caller's actors
+    if (this.earlyEvents !== undefined && !force) return false
+    return this.mail.deliver(envelope, force)
   }
 
   undeliverable(envelope: DataEnvelope, reason: DeadLetterReason, detail?: string): void {
-    switch (envelope.type) {
-      case 'message':
-        this.deadLetter(letterOf(envelope, this.id), reason, detail)
-        return
-      case 'reply':
-        this.deadLetter(replyLetter(this.id, `$reply@${envelope.dest}`, undefined), reason, detail)
-        return
-      case 'dead':
-        this.deadLetters[reason]++ // the report of a dead letter already emitted here
-        return
-      case 'skip':
-        return
-    }
+    this.mail.undeliverable(envelope, reason, detail)
   }
 
   unreachable(node: string, reason: 'down' | 'left' | 'unknown'): void {
-    const known = reason !== 'unknown'
-    this.asks.failTo(
-      node,
-      () =>
-        new TroupeError(
-          known ? 'NODE_DOWN' : 'NO_SUCH_NODE',
-          known
-            ? `node "${node}" is ${reason === 'left' ? 'gone (it left)' : 'down'}`
-            : `no node "${node}" in the cluster`,
-          { reason: known ? 'node-down' : 'no-such-node' },
-        ),
-    )
+    this.mail.unreachable(node, reason)
   }
 
   // ---- ClusterHost ----
@@ -454,9 +313,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   metrics(): NodeMetrics {
     const cluster = this.cluster?.metrics()
     return {
-      actors: this.cells.size,
+      actors: this.actors.size,
       pendingAsks: this.asks.size,
-      delivered: this.delivered,
+      delivered: this.actors.delivered,
       deadLetters: { ...this.deadLetters },
       ...(this.delivery?.metrics() ?? EMPTY_DELIVERY),
       relayed: cluster?.relayed ?? 0,
@@ -477,8 +336,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private async shutdown(): Promise<void> {
     const closedError = () => new TroupeError('CLOSED', `node "${this.id}" closed`)
     this.asks.failAll(closedError())
-    const topLevel = [...this.cells.values()].filter((cell) => cell.parent === undefined)
-    await Promise.all(topLevel.map((cell) => cell.stop()))
+    await this.actors.stopAll()
     await this.cluster?.close(this.closeGraceMs)
     this.closed = true
     for (const envelope of this.delivery?.clear() ?? [])
@@ -522,7 +380,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       this.deadLetter(letter, 'stopped')
       return false
     }
-    return this.deliverLocal(ref.name, ref, letter)
+    return this.actors.deliver(ref.name, ref, letter)
   }
 
   private sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {
@@ -539,41 +397,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       return false
     }
     return result === 'queued'
-  }
-
-  /** A reply counts only from the node the ask went to. */
-  private answer(reply: Extract<DataEnvelope, { type: 'reply' }>): void {
-    const asked = this.asks.nodeOf(reply.askId)
-    if (asked !== reply.origin) {
-      const detail =
-        asked === undefined ? undefined : `an answer from "${reply.origin}" to an ask to "${asked}"`
-      this.deadLetter(replyLetter(this.id, `$reply@${reply.origin}`, undefined), 'no-reply-target', detail)
-      return
-    }
-    let value: unknown
-    try {
-      value = decodeValue(reply.body)
-    } catch (error) {
-      this.asks.fail(
-        reply.askId,
-        new TroupeError('UNENCODABLE', `the reply could not be read: ${(error as Error).message}`),
-      )
-      return
-    }
-    if (reply.failed) this.asks.fail(reply.askId, handlerError(this.asks.addressOf(reply.askId)!, value))
-    else this.asks.settle(reply.askId, value)
-  }
-
-  private deliverLocal(name: string, ref: Ref | undefined, letter: Letter): boolean {
-    let cell = ref?.cell
-    if (cell === undefined || cell.isStopped) cell = this.cells.get(name)
-    if (cell === undefined) {
-      this.deadLetter(letter, 'no-such-actor')
-      return false
-    }
-    if (!cell.enqueue(letter)) return false
-    this.delivered++
-    return true
   }
 }
 

@@ -1,0 +1,94 @@
+import type { EventEmitter } from 'eventemitter3'
+import type { ActorErrorEvent } from '../actor/actorCell.js'
+import type { ActorRef, AskOptions, SendOptions } from '../actor/actorRef.js'
+import type { BehaviorSource } from '../actor/behavior.js'
+import type { DeadLetter, DeadLetterReason } from '../actor/deadLetter.js'
+import type { SpawnOptions } from '../actor/spawnOptions.js'
+import type { Address } from '../address.js'
+import type { ConnectionState } from '../cluster/clientConnector.js'
+import type { Member } from '../cluster/membership.js'
+import type { DeliveryMetrics } from '../delivery/types.js'
+import type { LinkMetrics } from '../link/peerLink.js'
+
+/** The events a node emits, with their listeners' signatures. */
+export interface NodeEvents {
+  /** A message that was not delivered, with the reason. */
+  deadletter: (deadLetter: DeadLetter) => void
+  /** An actor's handler or hook threw; `action` says what supervision did. */
+  'actor-error': (event: ActorErrorEvent) => void
+  /** A member joined, came back, or restarted (new incarnation). */
+  'member-up': (member: Member) => void
+  /** A member stopped answering (failure detector). */
+  'member-down': (member: Member) => void
+  /** A member closed on purpose. */
+  'member-left': (member: Member) => void
+  /** This node's link to the cluster changed: a client's `'connecting' | 'online' | 'offline' | 'refused'`. */
+  connection: (state: ConnectionState) => void
+}
+
+/** Counters of a node, for monitoring. */
+export interface NodeMetrics extends DeliveryMetrics {
+  /** Actors alive on this node. */
+  actors: number
+  /** Asks waiting for a reply. */
+  pendingAsks: number
+  /** Messages queued into local mailboxes. */
+  delivered: number
+  /** Dead letters on this node, by reason. */
+  deadLetters: Record<DeadLetterReason, number>
+  /** Envelopes this hub passed on between other nodes. */
+  relayed: number
+  /** Clients connected to this hub. */
+  clients: number
+  /** Per-peer link figures, by node id. */
+  peers: Record<string, LinkMetrics>
+}
+
+/**
+ * A node: a home for actors and this process's (or tab's) member of a cluster.
+ * Made by {@link createNode}.
+ */
+export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'off'> {
+  readonly id: string
+  /** The URL peers dial to reach this node, if it listens. */
+  readonly url: string | undefined
+  /** The member table: this node first, then every member it knows (a client knows its hubs and the nodes it talks to). */
+  members(): Member[]
+  /** `online` once linked to a hub (hubs are always online), `connecting` while dialing, `offline` while the browser is, `refused` after a hub refused it. */
+  readonly connectionState: ConnectionState
+  /**
+   * Resolves when the messages queued for `target` (a node id or an address)
+   * are below half the high-water mark. Use after `send` returned false.
+   */
+  drain(target: string | ActorRef): Promise<void>
+  /**
+   * Starts an actor named `name` on this node. Throws `DUPLICATE_NAME` if an
+   * actor of that name is alive, `BAD_ADDRESS` for a malformed name.
+   */
+  spawn<TMessage = unknown, TReply = unknown>(
+    name: string,
+    behavior: BehaviorSource<TMessage, TReply>,
+    options?: SpawnOptions,
+  ): ActorRef<TMessage, TReply>
+  /** A ref to the actor at `address` (which need not exist yet). Throws `BAD_ADDRESS`. */
+  ref<TMessage = unknown, TReply = unknown>(address: Address): ActorRef<TMessage, TReply>
+  /**
+   * Fire and forget to an address or ref. Throws for what the caller got wrong
+   * (`BAD_ADDRESS`, `BAD_ARGUMENT`, `UNENCODABLE`); undeliverable messages
+   * become dead letters. See {@link ActorRef.send}.
+   */
+  send(target: Address | ActorRef, message: unknown, options?: SendOptions): boolean
+  /**
+   * Sends and resolves with the reply. Rejects with a {@link TroupeError}:
+   * `ASK_TIMEOUT`, `NO_SUCH_ACTOR`, `NODE_DOWN`, `NO_SUCH_NODE`, `QUEUE_FULL`, `HANDLER_ERROR`, `CLOSED`, ...
+   */
+  ask<TReply = unknown>(target: Address | ActorRef, message: unknown, options?: AskOptions): Promise<TReply>
+  /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
+  stop(target: Address | ActorRef): Promise<void>
+  /** After a hub refused this client (`connectionState` is `'refused'`): dial again, with a new token perhaps. */
+  reconnect(): void
+  metrics(): NodeMetrics
+  /** Stops every actor (their `stopped` hooks run) and rejects pending asks. Idempotent. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
