@@ -13,6 +13,7 @@ export type TroupeErrorCode =
   | 'PROTOCOL'
   | 'UNAUTHORIZED'
   | 'CLOSED'
+  | 'STORAGE'
 
 /**
  * The one error type Troupe throws or rejects with.

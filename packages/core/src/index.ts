@@ -23,6 +23,8 @@ export type { OutboxLimits } from './link/outbox.js'
 export type { LinkMetrics, LinkOptions, Refusal } from './link/peerLink.js'
 export { createNode, type Node, type NodeEvents, type NodeMetrics } from './node.js'
 export type { NodeOptions } from './nodeOptions.js'
+export { type MemoryStorageOptions, memoryStorage } from './storage/memoryStorage.js'
+export type { Lease, Storage, Stored } from './storage/storage.js'
 export {
   CLOSE_CODES,
   type Connection,
