@@ -178,7 +178,10 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
     },
     async release(lease) {
       return call(`release "${lease.key}"`, async ({ leases }) => {
-        await ifCurrent(leases.delete(encodeKey(lease.key), { previousSeq: lease.token }))
+        const name = encodeKey(lease.key)
+        const entry = live(await leases.get(name))
+        if (entry?.revision !== lease.token || ownerOf(entry) !== lease.owner) return
+        await ifCurrent(leases.delete(name, { previousSeq: lease.token }))
       })
     },
     async read(key) {
