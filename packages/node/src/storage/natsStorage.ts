@@ -37,6 +37,8 @@ interface Buckets {
   connection: NatsConnection
   state: KV
   leases: KV
+  /** False from a disconnect until the client has reconnected. */
+  connected(): boolean
 }
 
 /**
@@ -47,8 +49,10 @@ interface Buckets {
  * a lease's token is its entry's revision. Keys are base64url-encoded, so any string
  * is a valid key.
  *
- * Connects on first use and reconnects by itself; while the server is unreachable,
- * calls reject with a `STORAGE` error after `timeoutMs`.
+ * Connects on first use and reconnects by itself. While disconnected, calls reject
+ * at once with a `STORAGE` error; a call the server does not answer rejects after
+ * `timeoutMs`. A `write` that rejected with `STORAGE` may still have been applied
+ * (its answer was lost): read to find out.
  *
  * @example
  * ```ts
@@ -96,7 +100,7 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
             'every engine sharing a bucket needs the same leaseTtlMs',
         )
       }
-      return { connection, state, leases }
+      return { connection, state, leases, connected: watchConnected(connection) }
     } catch (error) {
       await connection.close().catch(() => {})
       throw error
@@ -118,7 +122,10 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
   /** Runs one call, turning client errors into `STORAGE` errors that name the servers and the call. */
   const call = async <T>(what: string, run: (buckets: Buckets) => Promise<T>): Promise<T> => {
     try {
-      return await run(await buckets())
+      const open = await buckets()
+      // fail now rather than queue the call: the client would send it after reconnecting, long after it timed out
+      if (!open.connected()) throw new Error('disconnected, reconnecting')
+      return await run(open)
     } catch (error) {
       if (error instanceof TroupeError) throw error
       if (closed) throw closedError()
@@ -200,6 +207,18 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
     close,
     [Symbol.asyncDispose]: close,
   }
+}
+
+/** Follows the connection's status events; the client reconnects by itself. */
+function watchConnected(connection: NatsConnection): () => boolean {
+  let connected = true
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === 'disconnect') connected = false
+      else if (status.type === 'reconnect') connected = true
+    }
+  })().catch(() => {})
+  return () => connected
 }
 
 /** A key as a KV key: KV keys allow few characters, base64url keeps to them (`k` makes `""` valid too). */

@@ -145,14 +145,36 @@ function open(file: string, busyTimeoutMs: number): Database.Database {
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     db = new Database(file, { timeout: busyTimeoutMs })
-    db.pragma('journal_mode = WAL')
-    db.exec(SCHEMA)
+    const opened = db
+    retryWhileBusy(busyTimeoutMs, () => {
+      if (opened.pragma('journal_mode', { simple: true }) !== 'wal') opened.pragma('journal_mode = WAL')
+      opened.exec(SCHEMA)
+    })
     return db
   } catch (error) {
     db?.close()
     throw new TroupeError('STORAGE', `cannot open sqlite storage "${file}": ${messageOf(error)}`, {
       cause: error,
     })
+  }
+}
+
+/**
+ * Runs `setUp` again while it fails with SQLITE_BUSY, up to `busyTimeoutMs`: while another
+ * process switches the same new file to WAL, SQLite answers SQLITE_BUSY at once,
+ * without waiting for `busy_timeout`.
+ */
+function retryWhileBusy(busyTimeoutMs: number, setUp: () => void): void {
+  const giveUpAt = Date.now() + busyTimeoutMs
+  for (;;) {
+    try {
+      setUp()
+      return
+    } catch (error) {
+      const busy = error instanceof Database.SqliteError && error.code === 'SQLITE_BUSY'
+      if (!busy || Date.now() > giveUpAt) throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5) // opening is synchronous: so is this wait
+    }
   }
 }
 
