@@ -42,7 +42,8 @@ interface LeaseRow {
  * on this machine that opens the same file: each acquire, renew and write is one
  * `IMMEDIATE` transaction, and lease expiry is read from the wall clock
  * (`Date.now()`), which those processes share. Creates the file and its directory
- * if missing. Not for several machines: use `natsStorage` there.
+ * if missing. A write is on disk when it resolves (`synchronous = FULL`). Not for
+ * several machines, nor for a network file system: use `natsStorage` there.
  *
  * SQLite calls are synchronous: each call holds the event loop for its
  * transaction, and while another process holds the write lock, for up to
@@ -145,6 +146,8 @@ function open(file: string, busyTimeoutMs: number): Database.Database {
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
     db = new Database(file, { timeout: busyTimeoutMs })
+    // FULL: a write that resolved survives a power cut too (SQLite would use NORMAL on reopened WAL files)
+    db.pragma('synchronous = FULL')
     const opened = db
     retryWhileBusy(busyTimeoutMs, () => {
       if (opened.pragma('journal_mode', { simple: true }) !== 'wal') opened.pragma('journal_mode = WAL')

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 
 /** A real `nats-server` with JetStream, started by a test. */
 export interface NatsServer {
@@ -14,6 +14,11 @@ export interface NatsServer {
 }
 
 const READY = /Listening for client connections on [\d.]+:(\d+)/
+/** The Debian package puts the binary in /usr/sbin, which a user's PATH may lack. */
+const BINARY =
+  [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin']
+    .map((dir) => join(dir, 'nats-server'))
+    .find((path) => existsSync(path)) ?? 'nats-server'
 
 /**
  * Starts `nats-server -js` on 127.0.0.1 (Debian package `nats-server`), on `port`
@@ -24,7 +29,7 @@ export async function startNatsServer(
 ): Promise<NatsServer> {
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'troupe-nats-'))
   const args = ['-js', '-a', '127.0.0.1', '-p', String(options.port ?? -1), '-sd', storeDir]
-  const child = spawn('nats-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const port = await listeningPort(child, args)
   let stopped = false
