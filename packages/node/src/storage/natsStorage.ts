@@ -1,8 +1,17 @@
-import { JetStreamApiCodes, JetStreamApiError, jetstream } from '@nats-io/jetstream'
+import { jetstream } from '@nats-io/jetstream'
 import { type KV, type KvEntry, Kvm } from '@nats-io/kv'
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node'
 import { type Storage, TroupeError } from '@troupe/core'
 import { assertDuration, assertRevision } from './checks.js'
+import {
+  encodeKey,
+  ifCurrent,
+  live,
+  openBucket,
+  untilAnswering,
+  watchConnected,
+  whileNoResponders,
+} from './natsKv.js'
 
 /** Options of {@link natsStorage}. */
 export interface NatsStorageOptions {
@@ -83,9 +92,12 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
     })
     try {
       const kvm = new Kvm(jetstream(connection, { timeout: timeoutMs }))
-      const common = { history: 1, allow_direct: false, replicas: options.replicas ?? DEFAULTS.replicas }
-      const state = await kvm.create(bucket, common)
-      const leases = await kvm.create(leaseBucket, { ...common, ttl: leaseTtlMs })
+      // direct gets (the default), never STREAM.MSG.GET: see untilAnswering
+      const common = { history: 1, replicas: options.replicas ?? DEFAULTS.replicas }
+      const state = await openBucket(kvm, bucket, common)
+      const leases = await openBucket(kvm, leaseBucket, { ...common, ttl: leaseTtlMs })
+      await untilAnswering(connection, state, timeoutMs)
+      await untilAnswering(connection, leases, timeoutMs)
       const [stateTtl, leaseTtl] = [(await state.status()).ttl, (await leases.status()).ttl]
       if (stateTtl !== 0) {
         throw new TroupeError(
@@ -141,6 +153,10 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
       )
     }
   }
+  const get = (bucket: KV, name: string) => whileNoResponders(() => bucket.get(name), timeoutMs)
+  /** Sends a conditional write; `undefined` when the revision moved on. */
+  const send = <T>(write: () => Promise<T>): Promise<T | undefined> =>
+    ifCurrent(whileNoResponders(write, timeoutMs))
   const ownerBytes = (owner: string) => new TextEncoder().encode(JSON.stringify({ owner }))
   const ownerOf = (entry: KvEntry): string | undefined => {
     const parsed: unknown = JSON.parse(new TextDecoder().decode(entry.value))
@@ -161,9 +177,9 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
         const name = encodeKey(key)
         // a lost race means the entry just changed: look again, at most a few times
         for (let attempt = 0; attempt < 3; attempt++) {
-          const entry = live(await leases.get(name))
+          const entry = live(await get(leases, name))
           if (entry !== undefined && ownerOf(entry) !== owner) return undefined
-          const token = await ifCurrent(
+          const token = await send(() =>
             entry === undefined
               ? leases.create(name, ownerBytes(owner))
               : leases.update(name, ownerBytes(owner), entry.revision),
@@ -177,7 +193,7 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
       checkLeaseTtl(ttlMs)
       return call(`renew "${lease.key}"`, async ({ leases }) => {
         // the token is the entry's revision: the update succeeds only if nothing touched it since
-        const token = await ifCurrent(
+        const token = await send(() =>
           leases.update(encodeKey(lease.key), ownerBytes(lease.owner), lease.token),
         )
         return token === undefined ? undefined : { ...lease, token }
@@ -186,14 +202,14 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
     async release(lease) {
       return call(`release "${lease.key}"`, async ({ leases }) => {
         const name = encodeKey(lease.key)
-        const entry = live(await leases.get(name))
+        const entry = live(await get(leases, name))
         if (entry?.revision !== lease.token || ownerOf(entry) !== lease.owner) return
-        await ifCurrent(leases.delete(name, { previousSeq: lease.token }))
+        await send(() => leases.delete(name, { previousSeq: lease.token }))
       })
     },
     async read(key) {
       return call(`read "${key}"`, async ({ state }) => {
-        const entry = live(await state.get(encodeKey(key)))
+        const entry = live(await get(state, encodeKey(key)))
         return entry && { value: entry.value.slice(), revision: entry.revision }
       })
     },
@@ -201,47 +217,11 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
       assertRevision(revision)
       return call(`write "${key}"`, ({ state }) => {
         const name = encodeKey(key)
-        return ifCurrent(revision === 0 ? state.create(name, value) : state.update(name, value, revision))
+        return send(() => (revision === 0 ? state.create(name, value) : state.update(name, value, revision)))
       })
     },
     close,
     [Symbol.asyncDispose]: close,
-  }
-}
-
-/** Follows the connection's status events; the client reconnects by itself. */
-function watchConnected(connection: NatsConnection): () => boolean {
-  let connected = true
-  void (async () => {
-    for await (const status of connection.status()) {
-      if (status.type === 'disconnect') connected = false
-      else if (status.type === 'reconnect') connected = true
-    }
-  })().catch(() => {})
-  return () => connected
-}
-
-/** A key as a KV key: KV keys allow few characters, base64url keeps to them (`k` makes `""` valid too). */
-function encodeKey(key: string): string {
-  return `k${Buffer.from(key, 'utf8').toString('base64url')}`
-}
-
-/** The entry, unless it is absent or a delete marker. */
-function live(entry: KvEntry | null): KvEntry | undefined {
-  return entry !== null && entry.operation === 'PUT' ? entry : undefined
-}
-
-/** Resolves `undefined` when the server refused a write because the key's revision moved on. */
-async function ifCurrent<T>(write: Promise<T>): Promise<T | undefined> {
-  try {
-    return await write
-  } catch (error) {
-    const moved =
-      error instanceof JetStreamApiError &&
-      (error.code === JetStreamApiCodes.StreamWrongLastSequence ||
-        error.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-    if (moved) return undefined
-    throw error
   }
 }
 
