@@ -210,7 +210,8 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
     async read(key) {
       return call(`read "${key}"`, async ({ state }) => {
         const entry = live(await get(state, encodeKey(key)))
-        return entry && { value: entry.value.slice(), revision: entry.revision }
+        // a copy, as a plain Uint8Array: the client hands out a Buffer over its read buffer
+        return entry && { value: new Uint8Array(entry.value), revision: entry.revision }
       })
     },
     async write(key, value, revision) {
