@@ -101,7 +101,13 @@ describe('sqliteStorage across processes and on disk', () => {
     const startAt = Date.now() + 100
     const [first, second] = await Promise.all(
       workers.map((worker, i) =>
-        worker.request<{ won: string[] }>({ cmd: 'acquire', keys, owner: `p${i}`, startAt }),
+        // opposite orders: each process wins some keys and they meet, racing, in the middle
+        worker.request<{ won: string[] }>({
+          cmd: 'acquire',
+          keys: i === 0 ? keys : [...keys].reverse(),
+          owner: `p${i}`,
+          startAt,
+        }),
       ),
     )
     console.log(`leases won: ${first!.won.length} and ${second!.won.length}`)

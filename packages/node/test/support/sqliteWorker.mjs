@@ -22,6 +22,8 @@ async function startAt(at) {
   while (Date.now() < at) {}
 }
 const turn = () => new Promise((resolve) => setImmediate(resolve))
+// after its turn a process pauses, so the lock's backoff does not let one process run all its turns alone
+const pause = () => new Promise((resolve) => setTimeout(resolve, 1))
 
 async function handle(command) {
   await startAt(command.startAt ?? 0)
@@ -44,6 +46,7 @@ async function handle(command) {
             break
           conflicts++
         }
+        await pause()
       }
       return { conflicts }
     }
@@ -51,7 +54,7 @@ async function handle(command) {
       const won = []
       for (const key of command.keys) {
         if (await storage.acquire(key, command.owner, 60_000)) won.push(key)
-        await turn()
+        await pause()
       }
       return { won }
     }
