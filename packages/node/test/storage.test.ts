@@ -118,13 +118,15 @@ describe.each([memoryEngine(), sqliteEngine(), natsEngine()])('$name storage', (
     expect(await storage.renew(a!, HELD_MS)).toBeUndefined()
   })
 
-  it('ignores a release with a stale lease', async () => {
+  it('ignores a release or renewal with a stale or forged lease', async () => {
     const storage = open()
     const first = await storage.acquire('k', 'a', HELD_MS)
     const renewed = await storage.renew(first!, HELD_MS)
     await storage.release(first!)
     expect(await storage.acquire('k', 'b', HELD_MS)).toBeUndefined()
-    await storage.release({ key: 'k', owner: 'b', token: renewed!.token })
+    const forged = { key: 'k', owner: 'b', token: renewed!.token }
+    expect(await storage.renew(forged, HELD_MS)).toBeUndefined()
+    await storage.release(forged)
     expect(await storage.acquire('k', 'b', HELD_MS)).toBeUndefined()
     await storage.release(renewed!)
     const b = await storage.acquire('k', 'b', HELD_MS)

@@ -72,13 +72,14 @@ interface Buckets {
  */
 export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposable {
   const bucket = options.bucket ?? DEFAULTS.bucket
-  const leaseTtlMs = options.leaseTtlMs ?? DEFAULTS.leaseTtlMs
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs
   if (!/^[-\w]+$/.test(bucket)) {
     throw new TroupeError('BAD_ARGUMENT', `bad bucket "${bucket}": expected letters, digits, "-" and "_"`)
   }
-  assertDuration('leaseTtlMs', leaseTtlMs)
+  assertDuration('leaseTtlMs', options.leaseTtlMs ?? DEFAULTS.leaseTtlMs)
   assertDuration('timeoutMs', timeoutMs)
+  // whole milliseconds, as the bucket's TTL reads back
+  const leaseTtlMs = Math.ceil(options.leaseTtlMs ?? DEFAULTS.leaseTtlMs)
   const servers = [options.servers].flat().join(',')
   const where = `nats storage (${servers}, bucket "${bucket}")`
   const leaseBucket = `${bucket}_leases`
@@ -192,10 +193,11 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
     async renew(lease, ttlMs) {
       checkLeaseTtl(ttlMs)
       return call(`renew "${lease.key}"`, async ({ leases }) => {
+        const name = encodeKey(lease.key)
+        const entry = live(await get(leases, name))
+        if (entry?.revision !== lease.token || ownerOf(entry) !== lease.owner) return undefined
         // the token is the entry's revision: the update succeeds only if nothing touched it since
-        const token = await send(() =>
-          leases.update(encodeKey(lease.key), ownerBytes(lease.owner), lease.token),
-        )
+        const token = await send(() => leases.update(name, ownerBytes(lease.owner), lease.token))
         return token === undefined ? undefined : { ...lease, token }
       })
     },
