@@ -19,6 +19,7 @@ export type TroupeErrorCode =
   | 'CONNECTION'
   | 'UNAUTHORIZED'
   | 'CLOSED'
+  | 'STORAGE'
 
 /**
  * The one error type Troupe throws or rejects with.

@@ -31,6 +31,8 @@ export type { HopOptions, LinkMetrics } from './link/peerLink.js'
 export type { Node, NodeEvents, NodeMetrics } from './node/api.js'
 export { createNode } from './node/node.js'
 export type { LinkOptions, NodeOptions } from './nodeOptions.js'
+export { type MemoryStorageOptions, memoryStorage } from './storage/memoryStorage.js'
+export type { Lease, Storage, Stored } from './storage/storage.js'
 export {
   CLOSE_CODES,
   type Connection,

@@ -6,4 +6,6 @@
  */
 export * from '@troupe/core'
 export { createNode, type NodeOptions } from './createNode.js'
+export { type NatsStorageOptions, natsStorage } from './storage/natsStorage.js'
+export { type SqliteStorageOptions, sqliteStorage } from './storage/sqliteStorage.js'
 export { createWsTransport, type WsTransportOptions } from './wsTransport.js'
