@@ -24,7 +24,13 @@ export type {
 export type { ConnectionState } from './cluster/clientConnector.js'
 export type { Member, MemberEventName } from './cluster/membership.js'
 export type { DeliveryMetrics, StreamMetrics } from './delivery/types.js'
-export { isTroupeError, ProtocolError, TroupeError, type TroupeErrorCode } from './errors.js'
+export {
+  isTroupeError,
+  ProtocolError,
+  TROUPE_ERROR_CODES,
+  TroupeError,
+  type TroupeErrorCode,
+} from './errors.js'
 export type { BackoffOptions } from './link/backoff.js'
 export { HandshakeClosedError } from './link/handshake.js'
 export type { HopOptions, LinkMetrics } from './link/peerLink.js'

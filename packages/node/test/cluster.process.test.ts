@@ -125,7 +125,9 @@ describe('a cluster of Node processes over WebSocket', () => {
     const failedAfter = Date.now() - killedAt
     // NODE_DOWN, not ASK_TIMEOUT: the failure detector's verdict failed them (the time is printed, not asserted)
     for (const result of results) expect(result).toMatchObject({ ok: false, code: 'NODE_DOWN' })
-    console.log(`asks to a SIGKILLed node (from a hub and a tab) failed NODE_DOWN ${failedAfter} ms after the kill`)
+    console.log(
+      `asks to a SIGKILLed node (from a hub and a tab) failed NODE_DOWN ${failedAfter} ms after the kill`,
+    )
 
     const startedAt = Date.now()
     const unknown = await Promise.all(

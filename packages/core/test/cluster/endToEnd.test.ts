@@ -175,7 +175,9 @@ describe('failing fast', () => {
     c.kill('late')
     await c.run(3_000)
     const patient = h1.ask<string>('echo@late', 'patient', { timeoutMs: 20_000, waitForNode: true })
-    const impatient = h1.ask('echo@late', 'impatient', { timeoutMs: 20_000 }).catch((e: TroupeError) => e.code)
+    const impatient = h1
+      .ask('echo@late', 'impatient', { timeoutMs: 20_000 })
+      .catch((e: TroupeError) => e.code)
     await c.run(10)
     expect(await impatient).toBe('NODE_DOWN')
     const back = await c.start('late', ['h1'], { role: 'client' })
