@@ -161,11 +161,12 @@ export function createClusterPanel(options: ClusterPanelOptions): { refresh(): v
     }
     asking = true
     try {
-      const stats = await node.ask<HubStats>(
+      // the hub's stats actor answers HubStats (see protocol.ts)
+      const stats = (await node.ask(
         address(STATS_ACTOR, HUB_ID),
         { type: 'stats' },
         { timeoutMs: 2_000 },
-      )
+      )) as HubStats
       const sample: Sample = { members: stats.members, metrics: stats.metrics, at: stats.at }
       options.hubBody.innerHTML = renderNode(sample, previousHub, HUB_ID)
       options.hubBody.classList.remove('stale')

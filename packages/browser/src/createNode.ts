@@ -2,7 +2,9 @@ import {
   type NodeOptions as CoreNodeOptions,
   createNode as createCoreNode,
   type Node,
+  type Protocol,
   TroupeError,
+  type Untyped,
 } from '@troupe/core'
 import { nodeControls } from '@troupe/core/internal'
 import { watchLifecycle } from './lifecycle.js'
@@ -55,10 +57,12 @@ export interface BrowserNodeOptions
  * addEventListener('pagehide', () => void tab.close())
  * ```
  */
-export async function createNode(options: BrowserNodeOptions): Promise<Node> {
+export async function createNode<P extends Protocol = Untyped>(
+  options: BrowserNodeOptions,
+): Promise<Node<P>> {
   assertSeeds(options?.seeds)
   const transport = createBrowserTransport({ maxFrameBytes: options.maxFrameBytes })
-  const node = await createCoreNode({ ...options, role: 'client', advertiseUrl: undefined, transport })
+  const node = await createCoreNode<P>({ ...options, role: 'client', advertiseUrl: undefined, transport })
   let stopWatching: () => void
   try {
     stopWatching = watchLifecycle(nodeControls(node))

@@ -10,6 +10,17 @@ export type { ActorRef, AskOptions, SendOptions } from './actor/actorRef.js'
 export type { Behavior, BehaviorSource } from './actor/behavior.js'
 export type { ActorContext } from './actor/context.js'
 export { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from './actor/deadLetter.js'
+export type {
+  ActorType,
+  AnyRef,
+  EntryFor,
+  MessageTo,
+  NameOf,
+  Protocol,
+  RefTo,
+  ReplyFrom,
+  Untyped,
+} from './actor/protocol.js'
 export type { SpawnOptions } from './actor/spawnOptions.js'
 export type { SupervisionOptions, SupervisionStrategy } from './actor/supervision.js'
 export { type Address, assertActorName, assertNodeId, formatAddress, parseAddress } from './address.js'

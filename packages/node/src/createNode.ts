@@ -1,4 +1,10 @@
-import { type NodeOptions as CoreNodeOptions, createNode as createCoreNode, type Node } from '@troupe/core'
+import {
+  type NodeOptions as CoreNodeOptions,
+  createNode as createCoreNode,
+  type Node,
+  type Protocol,
+  type Untyped,
+} from '@troupe/core'
 import { createWsTransport, type WsTransportOptions } from './wsTransport.js'
 
 /** Options of the Node.js {@link createNode}: core's, plus where to listen. */
@@ -27,8 +33,8 @@ export interface NodeOptions extends Omit<CoreNodeOptions, 'transport'> {
  * console.log(await a.ask('echo@b', 'hi')) // 'hi'
  * ```
  */
-export function createNode(options: NodeOptions = {}): Promise<Node> {
+export function createNode<P extends Protocol = Untyped>(options: NodeOptions = {}): Promise<Node<P>> {
   const { listen, ca, ...rest } = options
   const transport = createWsTransport({ listen, ca, maxFrameBytes: options.maxFrameBytes })
-  return createCoreNode({ role: listen === undefined ? 'client' : 'hub', ...rest, transport })
+  return createCoreNode<P>({ role: listen === undefined ? 'client' : 'hub', ...rest, transport })
 }

@@ -3,6 +3,7 @@ import type { ActorErrorEvent } from '../actor/actorCell.js'
 import type { ActorRef, AskOptions, SendOptions } from '../actor/actorRef.js'
 import type { BehaviorSource } from '../actor/behavior.js'
 import type { DeadLetter, DeadLetterReason } from '../actor/deadLetter.js'
+import type { AnyRef, MessageTo, Protocol, RefTo, ReplyFrom, Untyped } from '../actor/protocol.js'
 import type { SpawnOptions } from '../actor/spawnOptions.js'
 import type { Address } from '../address.js'
 import type { ConnectionState } from '../cluster/clientConnector.js'
@@ -48,7 +49,8 @@ export interface NodeMetrics extends DeliveryMetrics {
  * A node: a home for actors and this process's (or tab's) member of a cluster.
  * Made by {@link createNode}.
  */
-export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'off'> {
+export interface Node<P extends Protocol = Untyped>
+  extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'off'> {
   readonly id: string
   /** The URL peers dial to reach this node, if it listens. */
   readonly url: string | undefined
@@ -60,7 +62,7 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
    * Resolves when the messages queued for `target` (a node id or an address)
    * are below half the high-water mark. Use after `send` returned false.
    */
-  drain(target: string | ActorRef): Promise<void>
+  drain(target: string | AnyRef): Promise<void>
   /**
    * Starts an actor named `name` on this node. Throws `DUPLICATE_NAME` if an
    * actor of that name is alive, `BAD_ADDRESS` for a malformed name.
@@ -70,21 +72,36 @@ export interface Node extends Pick<EventEmitter<NodeEvents>, 'on' | 'once' | 'of
     behavior: BehaviorSource<TMessage, TReply>,
     options?: SpawnOptions,
   ): ActorRef<TMessage, TReply>
-  /** A ref to the actor at `address` (which need not exist yet). Throws `BAD_ADDRESS`. */
-  ref<TMessage = unknown, TReply = unknown>(address: Address): ActorRef<TMessage, TReply>
   /**
-   * Fire and forget to an address or ref. Throws for what the caller got wrong
-   * (`BAD_ADDRESS`, `BAD_ARGUMENT`, `UNENCODABLE`); undeliverable messages
-   * become dead letters. See {@link ActorRef.send}.
+   * A ref to the actor at `address` (which need not exist yet), typed by this
+   * node's {@link Protocol} (untyped for names it does not list). Throws `BAD_ADDRESS`.
    */
-  send(target: Address | ActorRef, message: unknown, options?: SendOptions): boolean
+  ref<TAddress extends string>(address: TAddress): RefTo<P, TAddress>
   /**
-   * Sends and resolves with the reply. Rejects with a {@link TroupeError}:
-   * `ASK_TIMEOUT`, `NO_SUCH_ACTOR`, `NODE_DOWN`, `NO_SUCH_NODE`, `QUEUE_FULL`, `HANDLER_ERROR`, `CLOSED`, ...
+   * Fire and forget, to a ref (typed by the ref) or an address (typed by this
+   * node's protocol). Throws for what the caller got wrong (`BAD_ADDRESS`,
+   * `BAD_ARGUMENT`, `UNENCODABLE`); undeliverable messages become dead
+   * letters. See {@link ActorRef.send}.
    */
-  ask<TReply = unknown>(target: Address | ActorRef, message: unknown, options?: AskOptions): Promise<TReply>
+  send<M>(target: ActorRef<M, unknown>, message: NoInfer<M>, options?: SendOptions): boolean
+  send<TAddress extends string>(
+    target: TAddress,
+    message: MessageTo<P, TAddress>,
+    options?: SendOptions,
+  ): boolean
+  /**
+   * Sends and resolves with the reply, of the ref's (or the protocol's) reply
+   * type. Rejects with a {@link TroupeError}: `ASK_TIMEOUT`, `NO_SUCH_ACTOR`,
+   * `NODE_DOWN`, `NO_SUCH_NODE`, `QUEUE_FULL`, `HANDLER_ERROR`, `CLOSED`, ...
+   */
+  ask<M, R>(target: ActorRef<M, R>, message: NoInfer<M>, options?: AskOptions): Promise<R>
+  ask<TAddress extends string>(
+    target: TAddress,
+    message: MessageTo<P, TAddress>,
+    options?: AskOptions,
+  ): Promise<ReplyFrom<P, TAddress>>
   /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
-  stop(target: Address | ActorRef): Promise<void>
+  stop(target: Address | AnyRef): Promise<void>
   /** After a hub refused this client (`connectionState` is `'refused'`): dial again, with a new token perhaps. */
   reconnect(): void
   metrics(): NodeMetrics

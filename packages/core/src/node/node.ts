@@ -7,6 +7,7 @@ import { PendingAsks } from '../actor/asks.js'
 import type { BehaviorSource } from '../actor/behavior.js'
 import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from '../actor/deadLetter.js'
 import type { Letter } from '../actor/letter.js'
+import type { AnyRef, Protocol, Untyped } from '../actor/protocol.js'
 import type { SpawnOptions } from '../actor/spawnOptions.js'
 import { type Address, assertNodeId, parseAddress } from '../address.js'
 import { type Clock, realClock } from '../clock.js'
@@ -142,7 +143,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     )
   }
 
-  drain(target: string | ActorRef): Promise<void> {
+  drain(target: string | AnyRef): Promise<void> {
     const node =
       typeof target === 'string' ? (target.includes('@') ? parseAddress(target).node : target) : target.nodeId
     return this.delivery?.drain(node) ?? Promise.resolve()
@@ -159,19 +160,19 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return this.actors.spawn(name, behavior, options, parent)
   }
 
-  ref<M, R>(address: Address): ActorRef<M, R> {
+  ref(address: Address): ActorRef {
     const { name, node } = parseAddress(address)
-    return new Ref(this, address, name, node) as ActorRef<M, R>
+    return new Ref(this, address, name, node)
   }
 
-  send(target: Address | ActorRef, message: unknown, options?: SendOptions, from?: Address): boolean {
+  send(target: Address | AnyRef, message: unknown, options?: SendOptions, from?: Address): boolean {
     const ref = this.resolve(target)
     const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id }
     if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
     return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
   }
 
-  ask<R>(target: Address | ActorRef, message: unknown, options?: AskOptions, from?: Address): Promise<R> {
+  ask(target: Address | AnyRef, message: unknown, options?: AskOptions, from?: Address): Promise<unknown> {
     const ref = this.resolve(target)
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
@@ -180,7 +181,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     const body = remote ? encodeValue(message) : undefined
     if (!remote) prepareValue(message, 'message')
     const waitForNode = options?.waitForNode === true
-    const { id, promise } = this.asks.open<R>(ref.address, ref.nodeId, timeoutMs, waitForNode)
+    const { id, promise } = this.asks.open(ref.address, ref.nodeId, timeoutMs, waitForNode)
     const letter: Letter = { to: ref.address, from, message, askId: id, origin: this.id }
     if (!remote) this.sendLocal(ref, letter)
     else {
@@ -192,7 +193,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return promise
   }
 
-  async stop(target: Address | ActorRef): Promise<void> {
+  async stop(target: Address | AnyRef): Promise<void> {
     const ref = this.resolve(target)
     if (ref.nodeId !== this.id) {
       throw new TroupeError('BAD_ADDRESS', `cannot stop "${ref.address}": it is not on node "${this.id}"`)
@@ -350,7 +351,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     else emit()
   }
 
-  private resolve(target: Address | ActorRef): Ref {
+  private resolve(target: Address | AnyRef): Ref {
     if (target instanceof Ref) return target
     const address = typeof target === 'string' ? target : target?.address
     let ref = this.refs.get(address)
@@ -424,8 +425,9 @@ const EMPTY_DELIVERY: DeliveryMetrics = {
  * await node.close()
  * ```
  */
-export async function createNode(options: NodeOptions = {}): Promise<Node> {
+export async function createNode<P extends Protocol = Untyped>(options: NodeOptions = {}): Promise<Node<P>> {
   const node = new TroupeNode(options)
   await node.start()
-  return node
+  // the protocol is a view for the caller's types: every node speaks to any address at run time
+  return node as unknown as Node<P>
 }

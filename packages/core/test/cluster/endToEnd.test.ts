@@ -165,7 +165,7 @@ describe('failing fast', () => {
     const h1 = await c.start('h1')
     await c.run(300)
     // a node that shows up within the grace: the ask goes through
-    const early = h1.ask<string>('echo@late', 'early', { timeoutMs: 5_000 })
+    const early = h1.ask('echo@late', 'early', { timeoutMs: 5_000 })
     await c.run(300)
     const late = await c.start('late', ['h1'], { role: 'client' })
     late.spawn('echo', { receive: (msg, ctx) => ctx.reply(msg) })
@@ -174,7 +174,7 @@ describe('failing fast', () => {
     // a node that is down, with an ask that opts to wait: answered once it is back
     c.kill('late')
     await c.run(3_000)
-    const patient = h1.ask<string>('echo@late', 'patient', { timeoutMs: 20_000, waitForNode: true })
+    const patient = h1.ask('echo@late', 'patient', { timeoutMs: 20_000, waitForNode: true })
     const impatient = h1
       .ask('echo@late', 'impatient', { timeoutMs: 20_000 })
       .catch((e: TroupeError) => e.code)
