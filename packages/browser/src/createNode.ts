@@ -8,7 +8,7 @@ import {
 } from '@troupe/core'
 import { nodeControls } from '@troupe/core/internal'
 import { watchLifecycle } from './lifecycle.js'
-import { createBrowserTransport } from './wsTransport.js'
+import { createWsTransport } from './wsTransport.js'
 
 /**
  * Options of the browser {@link createNode}: core's, without what a tab cannot
@@ -24,6 +24,9 @@ export interface BrowserNodeOptions
    */
   seeds: readonly string[]
 }
+
+/** Options of the browser `createNode` (the same as {@link BrowserNodeOptions}). */
+export type NodeOptions = BrowserNodeOptions
 
 /**
  * Starts a node in a browser tab (or worker): a client that dials one of its
@@ -61,7 +64,7 @@ export async function createNode<P extends Protocol = Untyped>(
   options: BrowserNodeOptions,
 ): Promise<Node<P>> {
   assertSeeds(options?.seeds)
-  const transport = createBrowserTransport({ maxFrameBytes: options.maxFrameBytes })
+  const transport = createWsTransport({ maxFrameBytes: options.maxFrameBytes })
   const node = await createCoreNode<P>({ ...options, role: 'client', advertiseUrl: undefined, transport })
   let stopWatching: () => void
   try {

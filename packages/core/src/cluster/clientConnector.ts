@@ -32,7 +32,7 @@ export class ClientConnector {
   private timer: unknown
   private networkOnline = true
   /** Why the hubs refused this client, while they do. */
-  private refusal: string | undefined
+  private refusedFor: string | undefined
   private current: ConnectionState = 'connecting'
 
   constructor(
@@ -44,10 +44,15 @@ export class ClientConnector {
     return this.current
   }
 
+  /** Why the hubs refused this client, while they do (`4409 node id "x" is in use by a live node`). */
+  get refusal(): string | undefined {
+    return this.refusedFor
+  }
+
   /** Makes sure a round of dialing is under way (or scheduled) unless connected; resolves when a round started now ends. */
   ensure(): Promise<void> {
     this.update()
-    if (this.running || this.host.isClosed() || this.refusal !== undefined || this.host.isConnected()) {
+    if (this.running || this.host.isClosed() || this.refusedFor !== undefined || this.host.isConnected()) {
       return Promise.resolve()
     }
     this.running = true
@@ -56,7 +61,7 @@ export class ClientConnector {
 
   /** Dials now rather than after the backoff (the network came back, the page woke up); not after a refusal. */
   now(): void {
-    if (this.refusal !== undefined) return
+    if (this.refusedFor !== undefined) return
     this.backoff.reset()
     if (this.timer !== undefined) {
       this.host.clock.clearTimeout(this.timer)
@@ -68,7 +73,7 @@ export class ClientConnector {
 
   /** After a refusal: dial again (the token or the situation changed). */
   retryRefused(): void {
-    this.refusal = undefined
+    this.refusedFor = undefined
     this.now()
   }
 
@@ -85,7 +90,7 @@ export class ClientConnector {
     let state: ConnectionState = 'connecting'
     if (!this.networkOnline) state = 'offline'
     else if (this.host.isConnected()) state = 'online'
-    else if (this.refusal !== undefined) state = 'refused'
+    else if (this.refusedFor !== undefined) state = 'refused'
     if (state === this.current) return
     this.current = state
     this.host.stateChanged(state)
@@ -104,7 +109,7 @@ export class ClientConnector {
       } catch (error) {
         if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.closeCode)) {
           // the same credentials will be refused again: stop until told to try (new token, page reload)
-          this.refusal = `${error.closeCode} ${error.closeReason}`
+          this.refusedFor = `${error.closeCode} ${error.closeReason}`
           this.running = false
           this.update()
           return

@@ -1,7 +1,9 @@
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Delivery } from '../delivery/delivery.js'
 import type { Standing } from '../delivery/types.js'
+import { TroupeError } from '../errors.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
+import { HandshakeClosedError } from '../link/handshake.js'
 import type { HopOptions, LinkHost, LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { PeerLink as Link } from '../link/peerLink.js'
 import type { Listener, Transport } from '../transport/transport.js'
@@ -92,6 +94,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
   /** This hub's clients with a connection up (counted, so admission never walks the links). */
   private readonly clientsUp = new Set<PeerLink>()
   private background = false
+  /** Why the last dial of each URL failed, for `joined`'s error. */
+  private readonly dialFailures = new Map<string, string>()
   /** The longest TTL this client's hub lets its messages wait. */
   private hubMaxTtlMs: number | undefined
   private readonly router: EnvelopeRouter
@@ -153,7 +157,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
         linkOf: (id) => this.linkOf(id),
         idOfUrl: (url) => this.idOfUrl(url),
         members: () => this.membership.others(),
-        dial: (url) => dialConnection(this, url),
+        dial: (url) => this.dial(url),
         makeBackoff: () => this.makeBackoff(),
       })
     } else {
@@ -161,7 +165,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
         {
           clock: host.clock,
           candidates: () => this.hubCandidates(),
-          dial: (url) => dialConnection(this, url),
+          dial: (url) => this.dial(url),
           isConnected: () => this.hubLink() !== undefined,
           isClosed: () => this.closed,
           stateChanged: (state) => host.connectionStateChanged(state),
@@ -331,6 +335,34 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   /** Waits (up to `graceMs`) for what this node sent to be acknowledged, says goodbye to every peer, and stops. */
+  /**
+   * Resolves once this node has joined: a client is linked to a hub; a hub to
+   * a hub of the cluster (at once if it has no seeds). Rejects after
+   * `timeoutMs`, or at once when the hubs refused this node, with an error
+   * naming every URL tried and why it failed.
+   */
+  async joined(timeoutMs: number): Promise<void> {
+    const alone = this.settings.role === 'hub' && this.settings.seeds.length === 0
+    const deadline = this.clock.now() + timeoutMs
+    while (!alone && this.hubLink() === undefined) {
+      const refused = this.connector?.refusal
+      if (refused !== undefined || this.clock.now() >= deadline || this.closed) {
+        const tried = [...this.dialFailures].map(([url, why]) => `${url} (${why})`).join('; ')
+        const what =
+          refused !== undefined
+            ? `the hubs refused it: ${refused}`
+            : this.closed
+              ? 'it closed'
+              : `not within ${timeoutMs} ms`
+        throw new TroupeError(
+          'CONNECTION',
+          `node "${this.host.id}" did not join the cluster: ${what}; tried ${tried || 'nothing yet'}`,
+        )
+      }
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 25))
+    }
+  }
+
   async close(graceMs: number): Promise<void> {
     const deadline = this.clock.now() + graceMs
     while (this.clock.now() < deadline && !this.delivery.settled) {
@@ -447,6 +479,22 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   // ---- lookups ----
+
+  /** Dials `url`, remembering why it failed if it does. */
+  private async dial(url: string): Promise<PeerLink | undefined> {
+    try {
+      const link = await dialConnection(this, url)
+      this.dialFailures.delete(url)
+      return link
+    } catch (error) {
+      const why =
+        error instanceof HandshakeClosedError
+          ? `${error.closeCode} ${error.closeReason}`
+          : (error as Error).message
+      this.dialFailures.set(url, why)
+      throw error
+    }
+  }
 
   private hubLink(): PeerLink | undefined {
     for (const link of this.hubLinks.values()) if (link.isUp) return link

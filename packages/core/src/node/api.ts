@@ -102,6 +102,14 @@ export interface Node<P extends Protocol = Untyped>
   ): Promise<ReplyFrom<P, TAddress>>
   /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
   stop(target: Address | AnyRef): Promise<void>
+  /**
+   * Resolves once this node has joined the cluster: a client is linked to a
+   * hub, a hub to a hub of the cluster (at once without seeds, or without a
+   * cluster). Rejects with `CONNECTION` after `timeoutMs` (default
+   * `handshakeTimeoutMs`), or as soon as the hubs refuse this node, naming
+   * every URL tried and why it failed.
+   */
+  joined(options?: { timeoutMs?: number }): Promise<void>
   /** After a hub refused this client (`connectionState` is `'refused'`): dial again, with a new token perhaps. */
   reconnect(): void
   metrics(): NodeMetrics

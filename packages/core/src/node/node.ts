@@ -51,6 +51,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private readonly askTimeoutMs: number
   private readonly holdTtlMs: number
   private readonly closeGraceMs: number
+  private readonly handshakeTimeoutMs: number
   private readonly remoteErrorStacks: boolean
   private readonly actors: LocalActors
   private readonly refs = new Map<Address, Ref>()
@@ -91,6 +92,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.holdTtlMs = options.holdTtlMs ?? DEFAULTS.holdTtlMs
     assertPositiveNumber('holdTtlMs', this.holdTtlMs)
     this.closeGraceMs = options.closeGraceMs ?? DEFAULTS.closeGraceMs
+    this.handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs
     this.remoteErrorStacks = options.remoteErrorStacks === true
     this.codec = new FrameCodec({
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
@@ -199,6 +201,12 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       throw new TroupeError('BAD_ADDRESS', `cannot stop "${ref.address}": it is not on node "${this.id}"`)
     }
     await this.actors.stop(ref.name)
+  }
+
+  joined(options?: { timeoutMs?: number }): Promise<void> {
+    const timeoutMs = options?.timeoutMs ?? this.handshakeTimeoutMs
+    assertPositiveNumber('timeoutMs', timeoutMs)
+    return this.cluster?.joined(timeoutMs) ?? Promise.resolve()
   }
 
   reconnect(): void {
