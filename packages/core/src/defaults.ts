@@ -24,6 +24,10 @@ export const DEFAULTS = {
   maxEnvelopesPerFrame: 10_000,
   /** Largest frame accepted from the wire, checked before decoding. */
   maxFrameBytes: 1_048_576,
+  /** An entity's lease: another node may take it over this long after its owner stopped renewing it. */
+  entityLeaseMs: 1_000,
+  /** An entity without messages for this long is passivated. */
+  entityIdleMs: 60_000,
   /** Heartbeat period of links between hubs; also the failure detector's tick. */
   heartbeatMs: 250,
   /** A client sends its hub a heartbeat when it has sent nothing else for this long. */

@@ -13,6 +13,7 @@ export const TROUPE_ERROR_CODES = [
   'TTL_EXPIRED',
   'NODE_DOWN',
   'NO_SUCH_NODE',
+  'NO_SUCH_KIND',
   'TOO_LARGE',
   'UNENCODABLE',
   'PROTOCOL',

@@ -48,6 +48,8 @@ export type { HopOptions, LinkMetrics } from './link/peerLink.js'
 export type { Node, NodeEvents, NodeMetrics } from './node/api.js'
 export { createNode } from './node/node.js'
 export type { LinkOptions, NodeOptions } from './nodeOptions.js'
+export type { EntityMetrics } from './placement/entityHost.js'
+export type { DefineOptions, EntityBehavior, EntityContext, EntityFactory } from './placement/entityTypes.js'
 export { type MemoryStorageOptions, memoryStorage } from './storage/memoryStorage.js'
 export type { Lease, Storage, Stored } from './storage/storage.js'
 export {

@@ -32,6 +32,7 @@ const member: fc.Arbitrary<MemberRecord> = fc.record({
   via: optional(nodeId),
   url: optional(fc.webUrl()),
   principal: optional(fc.string()),
+  kinds: fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/), { maxLength: 4 }),
 })
 
 const message: fc.Arbitrary<MessageEnvelope> = fc.record({
@@ -112,6 +113,10 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     echo: fc.boolean(),
   }),
   fc.record({ type: fc.constant('gossip' as const), members: fc.array(member, { maxLength: 5 }) }),
+  fc.record({
+    type: fc.constant('hosts' as const),
+    kinds: fc.array(fc.constantFrom('counter', 'board'), { maxLength: 3 }),
+  }),
   fc.record({ type: fc.constant('bye' as const), reason: fc.string() }),
 )
 const frame = fc.array(envelope, { minLength: 1, maxLength: 40 })
@@ -187,7 +192,7 @@ describe('frame codec', () => {
     // a one-element array inside a one-element array, a million deep: a megabyte that would build a million arrays
     const bytes = new Uint8Array(1_000_000).fill(0x91)
     bytes[bytes.length - 1] = 0x01
-    expect(() => codec.decode(bytes)).toThrow(/frame nests deeper than 4 levels/)
+    expect(() => codec.decode(bytes)).toThrow(/frame nests deeper than 5 levels/)
   })
 
   it('enforces the frame-size limit before decoding', () => {

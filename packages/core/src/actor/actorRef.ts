@@ -1,4 +1,5 @@
 import type { Address } from '../address.js'
+import { REF_ADDRESS } from '../wire/values.js'
 import type { ActorCell } from './actorCell.js'
 import type { ActorHost } from './actorHost.js'
 
@@ -62,6 +63,10 @@ export class Ref implements ActorRef {
 
   ask(message: unknown, options?: AskOptions): Promise<unknown> {
     return this.host.ask(this, message, options, undefined)
+  }
+
+  get [REF_ADDRESS](): string {
+    return this.address
   }
 
   toString(): string {

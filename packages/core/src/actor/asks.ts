@@ -3,6 +3,15 @@ import type { Clock, TimerHandle } from '../clock.js'
 import { TroupeError } from '../errors.js'
 import { randomId } from '../host.js'
 
+/** What an ask to an entity remembers, to be sent again to the entity's next owner. @internal */
+export interface EntityAsk {
+  readonly kind: string
+  readonly key: string
+  /** The letter's sender and message (the entity envelope), as first sent. */
+  readonly from: Address | undefined
+  readonly message: unknown
+}
+
 interface Pending {
   resolve(value: unknown): void
   reject(error: Error): void
@@ -12,6 +21,8 @@ interface Pending {
   readonly node: string
   /** The asker chose to wait for a node that is down or unknown, rather than fail fast. */
   readonly waitForNode: boolean
+  /** For an ask to an entity: what it takes to send it to the entity's next owner. */
+  readonly entity: EntityAsk | undefined
 }
 
 /**
@@ -36,6 +47,7 @@ export class PendingAsks {
     node: string,
     timeoutMs: number,
     waitForNode: boolean,
+    entity?: EntityAsk,
   ): { id: number; promise: Promise<T> } {
     let id = randomId()
     while (this.pending.has(id)) id = randomId()
@@ -51,12 +63,30 @@ export class PendingAsks {
         to,
         node,
         waitForNode,
+        entity,
       })
     })
-    const ids = this.byNode.get(node)
-    if (ids === undefined) this.byNode.set(node, new Set([id]))
-    else ids.add(id)
+    this.index(id, node)
     return { id, promise }
+  }
+
+  /** The asks to entities now waiting on `node` (`''`: on no node, none hosting the kind being known). */
+  entityAsksTo(node: string): Array<{ id: number; entity: EntityAsk }> {
+    const found: Array<{ id: number; entity: EntityAsk }> = []
+    for (const id of this.byNode.get(node) ?? []) {
+      const entity = this.pending.get(id)!.entity
+      if (entity !== undefined) found.push({ id, entity })
+    }
+    return found
+  }
+
+  /** Ask `id` now waits on `node` (an entity moved): only that node's answer settles it. */
+  retarget(id: number, node: string): void {
+    const entry = this.pending.get(id)
+    if (entry === undefined) return
+    this.unindex(id, entry.node)
+    this.pending.set(id, { ...entry, node })
+    this.index(id, node)
   }
 
   /** The node ask `id` went to, while it is pending. */
@@ -85,7 +115,7 @@ export class PendingAsks {
 
   /** Fails the asks to `node` that do not wait for it (it is down, or unknown): `error` says why. */
   failTo(node: string, error: () => Error): void {
-    for (const id of this.byNode.get(node) ?? []) {
+    for (const id of [...(this.byNode.get(node) ?? [])]) {
       if (!this.pending.get(id)!.waitForNode) this.fail(id, error())
     }
   }
@@ -98,10 +128,20 @@ export class PendingAsks {
     const entry = this.pending.get(id)
     if (entry === undefined) return undefined
     this.pending.delete(id)
-    const ids = this.byNode.get(entry.node)
-    ids?.delete(id)
-    if (ids?.size === 0) this.byNode.delete(entry.node)
+    this.unindex(id, entry.node)
     this.clock.clearTimeout(entry.timer)
     return entry
+  }
+
+  private index(id: number, node: string): void {
+    const ids = this.byNode.get(node)
+    if (ids === undefined) this.byNode.set(node, new Set([id]))
+    else ids.add(id)
+  }
+
+  private unindex(id: number, node: string): void {
+    const ids = this.byNode.get(node)
+    ids?.delete(id)
+    if (ids?.size === 0) this.byNode.delete(node)
   }
 }

@@ -13,6 +13,7 @@ import type {
   DataEnvelope,
   GossipEnvelope,
   HelloEnvelope,
+  HostsEnvelope,
   MemberRecord,
   NodeRole,
   RoutedControlEnvelope,
@@ -64,6 +65,8 @@ export interface ClusterHost {
   readonly clock: Clock
   readonly codec: FrameCodec
   memberEvent(event: MemberEventName, member: Member): void
+  /** A row of the member table changed (status, route, hosted kinds): placement may differ now. */
+  membersChanged(): void
   connectionStateChanged(state: ConnectionState): void
   /** A client sent an envelope claiming to be someone else's, or only a hub's to send: dropped. */
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void
@@ -94,6 +97,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
   /** This hub's clients with a connection up (counted, so admission never walks the links). */
   private readonly clientsUp = new Set<PeerLink>()
   private background = false
+  /** Entity kinds this hub lets its clients host. */
+  private readonly clientKinds = new Set<string>()
   /** Why the last dial of each URL failed, for `joined`'s error. */
   private readonly dialFailures = new Map<string, string>()
   /** The longest TTL this client's hub lets its messages wait. */
@@ -127,6 +132,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
       via: undefined,
       url: undefined,
       principal: undefined,
+      kinds: [],
     }
     this.membership = new Membership(self, {
       event: (event, member) => host.memberEvent(event, member),
@@ -207,7 +213,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
         (connection, info) => void acceptConnection(this, connection, info),
       )
       this.url = this.settings.advertiseUrl ?? this.listener.url
-      Object.assign(this.membership.self, { url: this.url })
+      this.membership.updateSelf({ url: this.url })
     }
     this.scheduleTick()
     if (this.connector !== undefined) await this.connector.ensure()
@@ -239,9 +245,17 @@ export class Cluster implements LinkHost, ConnectionsHost {
     this.router.received(envelope, link)
   }
 
-  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void {
+  control(envelope: GossipEnvelope | HostsEnvelope | ByeEnvelope, link: PeerLink): void {
     if (envelope.type === 'bye') {
       this.observeLink(link)
+      return
+    }
+    if (envelope.type === 'hosts') {
+      // a client may host only what this hub lets clients host
+      if (link.role === 'client' && this.settings.role === 'hub') {
+        link.kinds = envelope.kinds.filter((kind) => this.clientKinds.has(kind))
+        this.observeLink(link)
+      }
       return
     }
     // membership is the hubs' business: what a client says of the cluster is not believed
@@ -299,6 +313,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
     this.observeLink(link)
     this.connector?.update()
     if (this.settings.role === 'hub') this.gossip.welcome(link)
+    else if (this.membership.self.kinds.length > 0)
+      link.sendControl({ type: 'hosts', kinds: this.membership.self.kinds })
     this.delivery.routesChanged()
     this.mesh?.connectHubs()
   }
@@ -335,6 +351,22 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   /** Waits (up to `graceMs`) for what this node sent to be acknowledged, says goodbye to every peer, and stops. */
+  /** A client's hub now (hubs: none). */
+  hubId(): string | undefined {
+    return this.settings.role === 'client' ? this.hubLink()?.peerId : undefined
+  }
+
+  /**
+   * This node hosts entities of `kind` from now on; a hub with `clients`
+   * lets its clients host that kind too (when they define it and opt in).
+   */
+  hostKind(kind: string, clients: boolean): void {
+    if (clients) this.clientKinds.add(kind)
+    const kinds = [...new Set([...this.membership.self.kinds, kind])]
+    this.membership.updateSelf({ kinds })
+    this.hubLink()?.sendControl({ type: 'hosts', kinds })
+  }
+
   /**
    * Resolves once this node has joined: a client is linked to a hub; a hub to
    * a hub of the cluster (at once if it has no seeds). Rejects after
@@ -379,6 +411,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   private memberChanged(member: MemberRecord): void {
     if (this.settings.role === 'hub') this.gossip.changed(member)
+    this.host.membersChanged()
     const delivery = this.delivery
     if (member.status === 'up' || member.status === 'suspect') delivery.reachable(member.id)
     else delivery.nodeGone(member.id, member.status)
@@ -427,6 +460,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
         via: isOurClient ? this.host.id : undefined,
         url: peer.url,
         principal: link.principal,
+        // a hub tells of its kinds itself (gossip); a client's are the ones it said and this hub accepted
+        kinds: isOurClient ? link.kinds : known?.incarnation === peer.incarnation ? known.kinds : [],
       },
       this.clock.now(),
     )

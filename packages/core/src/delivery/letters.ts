@@ -14,6 +14,7 @@ export const CODE_OF: Record<DeadLetterReason, TroupeErrorCode> = {
   'ttl-expired': 'TTL_EXPIRED',
   'node-down': 'NODE_DOWN',
   'no-such-node': 'NO_SUCH_NODE',
+  'no-such-kind': 'NO_SUCH_KIND',
   'too-large': 'TOO_LARGE',
   unencodable: 'UNENCODABLE',
   'no-reply-target': 'UNDELIVERABLE',

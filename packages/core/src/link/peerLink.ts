@@ -8,6 +8,7 @@ import type {
   DataEnvelope,
   Envelope,
   GossipEnvelope,
+  HostsEnvelope,
   NodeRole,
   RoutedControlEnvelope,
 } from '../wire/envelope.js'
@@ -55,7 +56,7 @@ export interface LinkHost {
   readonly hop: HopOptions
   /** A data envelope or a routed control envelope arrived from this peer. */
   received(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void
-  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void
+  control(envelope: GossipEnvelope | HostsEnvelope | ByeEnvelope, link: PeerLink): void
   linkDown(link: PeerLink, code: number, reason: string): void
   /** The link's data queue has room again after refusing data. */
   writable(link: PeerLink): void
@@ -88,6 +89,8 @@ export class PeerLink {
   left = false
   /** Who the peer authenticated as (hubs with an `authenticate` hook). */
   principal: string | undefined
+  /** The entity kinds a client peer said it hosts and this hub accepted. */
+  kinds: readonly string[] = []
   private control: Uint8Array[] | undefined
   private data: Queued[] | undefined
   private dataHead = 0
@@ -272,6 +275,7 @@ export class PeerLink {
         }
         return
       case 'gossip':
+      case 'hosts':
       case 'bye':
         if (envelope.type === 'bye') this.left = true
         this.host.control(envelope, this)

@@ -10,6 +10,8 @@ import type { ConnectionState } from '../cluster/clientConnector.js'
 import type { Member } from '../cluster/membership.js'
 import type { DeliveryMetrics } from '../delivery/types.js'
 import type { LinkMetrics } from '../link/peerLink.js'
+import type { EntityMetrics } from '../placement/entityHost.js'
+import type { DefineOptions, EntityFactory } from '../placement/entityTypes.js'
 
 /** The events a node emits, with their listeners' signatures. */
 export interface NodeEvents {
@@ -43,6 +45,8 @@ export interface NodeMetrics extends DeliveryMetrics {
   clients: number
   /** Per-peer link figures, by node id. */
   peers: Record<string, LinkMetrics>
+  /** The entities this node hosts. */
+  entities: EntityMetrics
 }
 
 /**
@@ -100,6 +104,44 @@ export interface Node<P extends Protocol = Untyped>
     message: MessageTo<P, TAddress>,
     options?: AskOptions,
   ): Promise<ReplyFrom<P, TAddress>>
+  /**
+   * Hosts entities (virtual actors) of `kind` on this node: `factory` makes
+   * the behavior of one entity from its key, once per activation. Every node
+   * that may host the kind defines it; the cluster places each key on one of
+   * them (rendezvous hashing over the members up that define it), activates it
+   * on its first message and passivates it after `idleMs` without one. Needs
+   * `createNode({ storage })`. Throws `DUPLICATE_NAME` for a kind defined
+   * already, `BAD_ARGUMENT` for a bad kind or no storage.
+   *
+   * @example
+   * ```ts
+   * import { createNode, memoryStorage } from '@troupe/core'
+   *
+   * const node = await createNode({ id: 'h1', storage: memoryStorage() })
+   * node.define('counter', () => ({
+   *   receive(_msg: 'inc', ctx) {
+   *     const n = ((ctx.state.n as number | undefined) ?? 0) + 1
+   *     ctx.state.n = n
+   *     ctx.reply(n)
+   *   },
+   * }))
+   * const counter = node.entity<'inc', number>('counter', 'user-42')
+   * console.log(await counter.ask('inc')) // 1, then 2, ... wherever it lives
+   * await node.close()
+   * ```
+   */
+  define<TMessage = unknown, TReply = unknown, TState extends object = Record<string, unknown>>(
+    kind: string,
+    factory: EntityFactory<TMessage, TReply, TState>,
+    options?: DefineOptions,
+  ): void
+  /**
+   * A ref to the entity `key` of `kind`, from any node (one that hosts nothing
+   * and has no storage included). Its messages go to wherever the entity lives,
+   * and follow it when its node dies. An ask to a kind nobody hosts rejects
+   * with `NO_SUCH_KIND`.
+   */
+  entity<TMessage = unknown, TReply = unknown>(kind: string, key: string): ActorRef<TMessage, TReply>
   /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
   stop(target: Address | AnyRef): Promise<void>
   /**

@@ -17,6 +17,8 @@ export interface MailHost {
   /** Counts a dead letter without reporting it again. */
   countDeadLetter(reason: DeadLetterReason): void
   isHub(node: string): boolean
+  /** A ref of this node for an address in a message. */
+  refOf(address: string): unknown
 }
 
 /**
@@ -39,7 +41,7 @@ export class IncomingMail {
         if (!force && this.host.isFull(name)) return false
         let message: unknown
         try {
-          message = decodeValue(envelope.body)
+          message = decodeValue(envelope.body, this.host.refOf)
         } catch (error) {
           this.host.deadLetter(
             { to, from, message: undefined, askId, origin },
@@ -111,7 +113,7 @@ export class IncomingMail {
     }
     let value: unknown
     try {
-      value = decodeValue(reply.body)
+      value = decodeValue(reply.body, this.host.refOf)
     } catch (error) {
       this.host.asks.fail(
         reply.askId,

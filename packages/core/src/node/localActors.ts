@@ -48,6 +48,11 @@ export class LocalActors {
     return cell.ref as ActorRef<M, R>
   }
 
+  /** The cell behind a ref this node spawned. */
+  cellOf(ref: ActorRef): ActorCell {
+    return (ref as Ref).cell!
+  }
+
   /** Whether the mailbox of `name` is full (a message now would overflow it). */
   isFull(name: string): boolean {
     return this.cells.get(name)?.isFull === true

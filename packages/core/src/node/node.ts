@@ -26,9 +26,13 @@ import {
 } from '../delivery/letters.js'
 import type { DeliveryMetrics, SendResult, Standing } from '../delivery/types.js'
 import { TroupeError } from '../errors.js'
-import { reportUnhandled, yieldToHost } from '../host.js'
+import { queueMicrotask, reportUnhandled, yieldToHost } from '../host.js'
 import type { LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { clusterSettings, type NodeOptions } from '../nodeOptions.js'
+import { Entities, type EntitiesNode } from '../placement/entities.js'
+import { ENTITY_PREFIX } from '../placement/entityHost.js'
+import { parseEntityAddress } from '../placement/entityRef.js'
+import type { DefineOptions, EntityFactory } from '../placement/entityTypes.js'
 import { assertPositiveInteger, assertPositiveNumber } from '../validate.js'
 import { FrameCodec } from '../wire/codec.js'
 import type { DataEnvelope, RoutedControlEnvelope } from '../wire/envelope.js'
@@ -57,6 +61,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private readonly refs = new Map<Address, Ref>()
   readonly asks: PendingAsks
   private readonly mail: IncomingMail
+  private readonly entities: Entities
+  private placementStale = false
   private readonly cluster: Cluster | undefined
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
     DeadLetterReason,
@@ -82,7 +88,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       id: this.id,
       asks: this.asks,
       isFull: (name) => this.actors.isFull(name),
-      deliverLocal: (name, letter) => void this.actors.deliver(name, undefined, letter),
+      deliverLocal: (name, letter) => void this.deliverLetter(name, undefined, letter),
+      refOf: (address) => this.refOf(address),
       deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
       countDeadLetter: (reason) => void this.deadLetters[reason]++,
       isHub: (node) => this.cluster?.membership.get(node)?.role === 'hub',
@@ -103,6 +110,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       this.delivery = new Delivery(this, settings.delivery)
       this.cluster = new Cluster(this, this.delivery, settings.cluster)
     }
+    this.entities = new Entities(this.entitiesNode(options))
   }
 
   get url(): string | undefined {
@@ -140,6 +148,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
           via: undefined,
           url: undefined,
           principal: undefined,
+          kinds: [],
         },
       ]
     )
@@ -201,6 +210,15 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       throw new TroupeError('BAD_ADDRESS', `cannot stop "${ref.address}": it is not on node "${this.id}"`)
     }
     await this.actors.stop(ref.name)
+  }
+
+  define(kind: string, factory: EntityFactory<never, never, never>, options?: DefineOptions): void {
+    this.entities.define(kind, factory as unknown as EntityFactory, options)
+  }
+
+  entity<M, R>(kind: string, key: string): ActorRef<M, R> {
+    // the types are the caller's declaration of what the kind takes and answers, as with a protocol
+    return this.entities.ref(kind, key) as unknown as ActorRef<M, R>
   }
 
   joined(options?: { timeoutMs?: number }): Promise<void> {
@@ -294,10 +312,22 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   unreachable(node: string, reason: 'down' | 'left' | 'unknown'): void {
+    // what entities there had not answered goes to their next owners first; asks to the node itself fail
+    if (reason !== 'unknown') this.entities.ownerLost(node)
     this.mail.unreachable(node, reason)
   }
 
   // ---- ClusterHost ----
+
+  membersChanged(): void {
+    // batched: a gossip of many rows is one change for placement
+    if (this.placementStale) return
+    this.placementStale = true
+    queueMicrotask(() => {
+      this.placementStale = false
+      this.entities.membershipChanged()
+    })
+  }
 
   memberEvent(event: MemberEventName, member: Member): void {
     this.emitWhenReady(() => this.emit(event, member))
@@ -329,6 +359,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       ...(this.delivery?.metrics() ?? EMPTY_DELIVERY),
       relayed: cluster?.relayed ?? 0,
       clients: cluster?.clients ?? 0,
+      entities: this.entities.metrics,
       peers: cluster?.peers ?? (Object.create(null) as Record<string, LinkMetrics>),
     }
   }
@@ -345,6 +376,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   private async shutdown(): Promise<void> {
     const closedError = () => new TroupeError('CLOSED', `node "${this.id}" closed`)
     this.asks.failAll(closedError())
+    await this.entities.close()
     await this.actors.stopAll()
     await this.cluster?.close(this.closeGraceMs)
     this.closed = true
@@ -373,6 +405,65 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return ref
   }
 
+  /** To a local actor, or to the entities hosted here for `entity:<kind>`. */
+  private deliverLetter(name: string, ref: Ref | undefined, letter: Letter): boolean {
+    if (name.startsWith(ENTITY_PREFIX) && !name.includes('/')) {
+      this.entities.deliver(letter)
+      return true
+    }
+    return this.actors.deliver(name, ref, letter)
+  }
+
+  /** A ref of this node for an address that came in a message: an entity's, or an actor's. */
+  private refOf(address: string): AnyRef {
+    const entity = parseEntityAddress(address)
+    if (entity !== undefined) return this.entities.ref(entity.kind, entity.key)
+    try {
+      return this.resolve(address)
+    } catch {
+      return this.resolve(`nobody@${this.id}`) // not an address at all: a ref that dead-letters
+    }
+  }
+
+  private entitiesNode(options: NodeOptions): EntitiesNode {
+    return {
+      id: this.id,
+      incarnation: this.incarnation,
+      clock: this.clock,
+      storage: options.storage,
+      asks: this.asks,
+      leaseMs: options.entityLeaseMs ?? DEFAULTS.entityLeaseMs,
+      maxStateBytes: options.link?.maxMessageBytes ?? DEFAULTS.link.maxMessageBytes,
+      holdTtlMs: this.holdTtlMs,
+      askTimeoutMs: this.askTimeoutMs,
+      unknownKindGraceMs: DEFAULTS.unknownNodeGraceMs,
+      hostsOf: (kind) => this.hostsOf(kind),
+      isAlive: (id) => id === this.id || this.standing(id) === 'up',
+      fallback: () => this.cluster?.hubId(),
+      hostKind: (kind, clients) => this.cluster?.hostKind(kind, clients),
+      spawnActivation: (name, behavior) =>
+        this.actors.cellOf(this.actors.spawn(name, behavior, undefined, undefined)),
+      route: (letter, ttlMs) => {
+        const ref = this.resolve(letter.to)
+        if (ref.nodeId === this.id) this.sendLocal(ref, letter)
+        else this.sendRemote(letter, encodeValue(letter.message), ttlMs)
+      },
+      ask: (target, message, askOptions) => this.ask(target, message, askOptions),
+      reply: (letter, value) => this.reply(letter, value, letter.to),
+      fail: (letter, error) => {
+        if (error.reason !== undefined) this.deadLetter(letter, error.reason, error.message)
+        else this.failAsk(letter, error)
+      },
+      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
+    }
+  }
+
+  /** The members up (or suspect) that host entities of `kind`, this node included. */
+  private hostsOf(kind: string): string[] {
+    if (this.cluster !== undefined) return this.cluster.membership.hostsOf(kind)
+    return this.entities.defines(kind) ? [this.id] : []
+  }
+
   private ttlOf(options: SendOptions | undefined): number {
     const ttlMs = options?.ttlMs
     if (ttlMs === undefined) return this.holdTtlMs
@@ -389,7 +480,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       this.deadLetter(letter, 'stopped')
       return false
     }
-    return this.actors.deliver(ref.name, ref, letter)
+    return this.deliverLetter(ref.name, ref, letter)
   }
 
   private sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {

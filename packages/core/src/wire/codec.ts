@@ -22,6 +22,7 @@ type FieldKind =
   | 'unreachable'
   | 'bytes'
   | 'members'
+  | 'kinds'
 
 type Schema = ReadonlyArray<readonly [name: string, kind: FieldKind]>
 
@@ -130,6 +131,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
     ],
   },
   gossip: { code: ENVELOPE_CODES.GOSSIP, fields: [['members', 'members']] },
+  hosts: { code: ENVELOPE_CODES.HOSTS, fields: [['kinds', 'kinds']] },
   bye: { code: ENVELOPE_CODES.BYE, fields: [['reason', 'string']] },
 }
 
@@ -141,6 +143,7 @@ const MEMBER_FIELDS: Schema = [
   ['via', 'string?'],
   ['url', 'string?'],
   ['principal', 'string?'],
+  ['kinds', 'kinds'],
 ]
 
 const BY_CODE = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [schema.code, { type, ...schema }]))
@@ -148,8 +151,11 @@ const ROLES = new Set(['hub', 'client'])
 const STATUSES = new Set(['up', 'suspect', 'down', 'left'])
 const UNREACHABLE_REASONS = new Set(['unknown', 'down', 'left', 'no-route'])
 const REASONS = new Set<string>(DEAD_LETTER_REASONS)
-/** frame → envelope → members → member: nothing valid nests deeper. */
-const MAX_FRAME_DEPTH = 4
+/** frame → envelope → members → member → kinds: nothing valid nests deeper. */
+const MAX_FRAME_DEPTH = 5
+/** Most entity kinds one node may host. */
+const MAX_KINDS = 64
+const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
 /**
  * A data envelope without its stream position, encoded once: its origin keeps
@@ -419,6 +425,12 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
       return oneOf(value, REASONS)
     case 'unreachable':
       return oneOf(value, UNREACHABLE_REASONS)
+    case 'kinds':
+      return Array.isArray(value) &&
+        value.length <= MAX_KINDS &&
+        value.every((kind) => typeof kind === 'string' && KIND_NAME.test(kind))
+        ? undefined
+        : `must be at most ${MAX_KINDS} entity kind names`
   }
 }
 

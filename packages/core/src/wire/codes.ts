@@ -15,4 +15,5 @@ export const ENVELOPE_CODES = {
   UNREACHABLE: 10,
   SKIP: 11,
   REFUSED: 12,
+  HOSTS: 13,
 } as const

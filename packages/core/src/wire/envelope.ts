@@ -18,6 +18,8 @@ export interface MemberRecord {
   readonly url: string | undefined
   /** Who the node authenticated as; hubs tell each other, never clients. */
   readonly principal: string | undefined
+  /** The entity kinds the node hosts (it defined them). */
+  readonly kinds: readonly string[]
 }
 
 /** First envelope of a connection, from the dialing node. */
@@ -152,6 +154,12 @@ export interface GossipEnvelope {
   readonly members: readonly MemberRecord[]
 }
 
+/** A client tells its hub which entity kinds it hosts (it defined them and opted in). */
+export interface HostsEnvelope {
+  readonly type: 'hosts'
+  readonly kinds: readonly string[]
+}
+
 /** The sender is leaving on purpose. */
 export interface ByeEnvelope {
   readonly type: 'bye'
@@ -172,6 +180,7 @@ export type Envelope =
   | RoutedControlEnvelope
   | HeartbeatEnvelope
   | GossipEnvelope
+  | HostsEnvelope
   | ByeEnvelope
 
 /** The node an envelope that travels through the cluster is for. */

@@ -158,6 +158,7 @@ describe('hub security', () => {
       via: 'nowhere',
       url: undefined,
       principal: undefined,
+      kinds: [],
     } as const
     connection.send(codec.encode([{ type: 'gossip', members: [forged] }]))
     await cluster.run(50)
