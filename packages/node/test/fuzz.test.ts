@@ -205,6 +205,7 @@ const lie: fc.Arbitrary<Envelope> = fc.oneof(
         via: 'nowhere',
         url: undefined,
         principal: undefined,
+        kinds: [],
       },
     ],
   }),
