@@ -58,9 +58,11 @@ export interface NodeWorker {
   /** Starts `createNode(options)` in the worker; resolves with its URL (when it listens) and incarnation. */
   start(
     options: Record<string, unknown>,
-    extra?: { logFile?: string; clientHosts?: Record<string, string> },
+    extra?: { logFile?: string; clientHosts?: Record<string, string>; sqlite?: string; counter?: boolean },
   ): Promise<{ url: string | undefined; incarnation: number }>
   ask(to: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
+  /** Asks the entity `key` of `kind` (with `counter` started, kind `counter` answers `{ n, on }`). */
+  askEntity(kind: string, key: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
   /** What recorder `name` (by default `log`) received, in order. */
   received(name?: string): Promise<unknown[]>
   /** The `seq`s of the numbered messages from node `from` that recorder `name` (by default `log`) received, in order. */
@@ -195,6 +197,13 @@ export function forkNodeWorker(id: string): NodeWorker {
     ask: async (to, message, options) =>
       (await request<{ result: AskResult }>({ cmd: 'ask', to, message, timeoutMs: options?.timeoutMs }))
         .result,
+    askEntity: async (kind, key, message, options) =>
+      (
+        await request<{ result: AskResult }>(
+          { cmd: 'askEntity', kind, key, message, timeoutMs: options?.timeoutMs },
+          (options?.timeoutMs ?? 5_000) + 5_000,
+        )
+      ).result,
     received: async (name = 'log') =>
       (await request<{ received: unknown[] }>({ cmd: 'received', name })).received,
     numbersFrom: async (from, name = 'log') =>
@@ -232,10 +241,11 @@ export function forkNodeWorker(id: string): NodeWorker {
 export async function startNodeWorker(
   id: string,
   options: Record<string, unknown> = {},
+  extra: Parameters<NodeWorker['start']>[1] = {},
 ): Promise<StartedNodeWorker> {
   const worker = forkNodeWorker(id)
   try {
-    const { url, incarnation } = await worker.start({ id, ...options })
+    const { url, incarnation } = await worker.start({ id, ...options }, extra)
     return Object.assign(worker, { url: url ?? '', incarnation })
   } catch (error) {
     await worker.kill()

@@ -536,13 +536,19 @@ export class Cluster implements LinkHost, ConnectionsHost {
     return undefined
   }
 
+  /**
+   * Hub URLs to try, best first: the seeds and the hubs known to be up, then
+   * the rest; a hub this client just lost comes last (a stopped process still
+   * accepts TCP connections, and would hold a dial until it times out).
+   */
   private hubCandidates(): string[] {
-    const urls: string[] = []
-    for (const link of this.hubLinks.values()) if (link.peer?.url) urls.push(link.peer.url)
-    urls.push(...this.settings.seeds)
+    const urls: string[] = [...this.settings.seeds]
     for (const member of this.membership.others())
       if (member.role === 'hub' && member.url) urls.push(member.url)
-    return [...new Set(urls)]
+    const lost = new Set<string>()
+    for (const link of this.hubLinks.values()) if (link.peer?.url && !link.isUp) lost.add(link.peer.url)
+    const unique = [...new Set(urls)]
+    return [...unique.filter((url) => !lost.has(url)), ...unique.filter((url) => lost.has(url))]
   }
 
   private idOfUrl(url: string): string | undefined {
