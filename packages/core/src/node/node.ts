@@ -448,7 +448,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
         if (ref.nodeId === this.id) this.sendLocal(ref, letter)
         else this.sendRemote(letter, encodeValue(letter.message), ttlMs)
       },
-      ask: (target, message, askOptions) => this.ask(target, message, askOptions),
       reply: (letter, value) => this.reply(letter, value, letter.to),
       fail: (letter, error) => {
         if (error.reason !== undefined) this.deadLetter(letter, error.reason, error.message)

@@ -42,7 +42,6 @@ export interface EntitiesNode {
   spawnActivation(name: string, behavior: () => Behavior): ActorCell
   /** Sends a letter whose ask (if any) is open already. */
   route(letter: Letter, ttlMs: number): void
-  ask(target: Address, message: unknown, options: AskOptions): Promise<unknown>
   reply(letter: Letter, value: unknown): void
   fail(letter: Letter, error: TroupeError): void
   deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void
@@ -73,7 +72,7 @@ export class Entities {
       isAlive: (id) => node.isAlive(id),
       spawnActivation: (name, behavior) => node.spawnActivation(name, behavior),
       entityRef: (kind, key) => this.ref(kind, key),
-      forward: (letter, owner) => this.forward(letter, owner),
+      forward: (letter) => this.forward(letter),
       deadLetter: (letter, reason, detail) => node.deadLetter(letter, reason, detail),
       fail: (letter, error) => node.fail(letter, error),
     })
@@ -145,7 +144,16 @@ export class Entities {
     prepareValue(message, 'message')
     const timeoutMs = options?.timeoutMs ?? this.node.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
-    const envelope: EntityEnvelope = [key, randomId(), message]
+    return this.askWith(kind, [key, randomId(), message], timeoutMs)
+  }
+
+  /**
+   * Asks the entity of `envelope` wherever it lives: an ask that follows the
+   * entity when its owner goes down (the envelope's id keeps a second
+   * delivery from applying it twice).
+   */
+  private askWith(kind: string, envelope: EntityEnvelope, timeoutMs: number): Promise<unknown> {
+    const key = envelope[0]
     const owner = this.ownerOf(kind, key) ?? this.node.fallback() ?? ''
     const entity = { kind, key, from: undefined, message: envelope }
     const { id, promise } = this.node.asks.open(entityAddress(kind, key), owner, timeoutMs, true, entity)
@@ -205,18 +213,16 @@ export class Entities {
   }
 
   /** Asks the owner for the letter's asker, and answers it: this node does not own the key. */
-  private forward(letter: Letter, owner: string): void {
+  private forward(letter: Letter): void {
     const kind = letter.to.slice(ENTITY_PREFIX.length, letter.to.indexOf('@'))
-    this.node
-      .ask(`${ENTITY_PREFIX}${kind}@${owner}`, letter.message, { timeoutMs: this.node.holdTtlMs })
-      .then(
-        (value) => this.node.reply(letter, value),
-        (error: unknown) =>
-          this.node.fail(
-            letter,
-            isTroupeError(error) ? error : new TroupeError('UNDELIVERABLE', String(error), { cause: error }),
-          ),
-      )
+    this.askWith(kind, letter.message as EntityEnvelope, this.node.holdTtlMs).then(
+      (value) => this.node.reply(letter, value),
+      (error: unknown) =>
+        this.node.fail(
+          letter,
+          isTroupeError(error) ? error : new TroupeError('UNDELIVERABLE', String(error), { cause: error }),
+        ),
+    )
   }
 }
 

@@ -29,8 +29,8 @@ export interface EntityHostNode {
   ownerOf(kind: string, key: string): string | undefined
   spawnActivation(name: string, behavior: () => Behavior): ActorCell
   entityRef(kind: string, key: string): EntityContext['self']
-  /** Asks the owner for the letter's asker and answers it (this node does not own the key). */
-  forward(letter: Letter, owner: string): void
+  /** Asks the key's owner for the letter's asker and answers it (this node does not own the key). */
+  forward(letter: Letter): void
   deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void
   /** Fails the ask of `letter` (or reports the send) with `error`. */
   fail(letter: Letter, error: TroupeError): void
@@ -119,7 +119,7 @@ export class EntityHost {
     }
     if (owner !== this.node.id || !this.kinds.has(kind) || this.closed) {
       this.counters.forwarded++
-      this.node.forward(letter, owner)
+      this.node.forward(letter)
       return
     }
     const storageKey = storageKeyOf(kind, key)

@@ -126,7 +126,9 @@ describe('entities', () => {
         asker.entity<'inc', { n: number }>('counter', key).ask('inc', { timeoutMs: 10_000 }),
       )
       const answers = await settled(c, asked)
-      answers.forEach((answer, i) => counts.get(keys[i]!)!.push(answer.n))
+      answers.forEach((answer, i) => {
+        counts.get(keys[i]!)!.push(answer.n)
+      })
       for (const value of activations.values()) expect(value).toBeLessThanOrEqual(1)
     }
     // every ask answered, each key counted 1, 2, 3 ... across the move: none failed, none applied twice
