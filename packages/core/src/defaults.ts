@@ -42,6 +42,8 @@ export const DEFAULTS = {
   /** How long `close()` waits for peers to acknowledge what this node sent. */
   closeGraceMs: 2_000,
   reconnect: { initialMs: 100, maxMs: 5_000 },
+  /** Asks to a node fail fast (`CIRCUIT_OPEN`) for `coolDownMs` after `failures` in a row went unanswered. */
+  circuitBreaker: { failures: 5, coolDownMs: 5_000 },
   /** Client connections a hub takes at once. */
   maxClients: 10_000,
   /** Messages (and their bytes) waiting for nodes this node cannot reach now. */

@@ -42,10 +42,14 @@ export {
   TroupeError,
   type TroupeErrorCode,
 } from './errors.js'
+export type { CircuitBreakerOptions, CircuitMetrics, CircuitState } from './groups/circuitBreakers.js'
+export type { Group, GroupAskOptions, GroupOptions, GroupReplies } from './groups/group.js'
+export type { GroupStrategy } from './groups/strategies.js'
 export type { BackoffOptions } from './link/backoff.js'
 export { HandshakeClosedError } from './link/handshake.js'
 export type { HopOptions, LinkMetrics } from './link/peerLink.js'
 export type { Node, NodeEvents, NodeMetrics } from './node/api.js'
+export type { Terminated, TerminatedReason } from './node/deathWatch.js'
 export { createNode } from './node/node.js'
 export type { LinkOptions, NodeOptions } from './nodeOptions.js'
 export type { EntityMetrics } from './placement/entityHost.js'

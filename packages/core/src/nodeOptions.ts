@@ -4,6 +4,7 @@ import type { ClusterSettings } from './cluster/cluster.js'
 import { DEFAULTS } from './defaults.js'
 import type { DeliverySettings } from './delivery/types.js'
 import { TroupeError } from './errors.js'
+import type { CircuitBreakerOptions } from './groups/circuitBreakers.js'
 import type { BackoffOptions } from './link/backoff.js'
 import type { HopOptions } from './link/peerLink.js'
 import type { Storage } from './storage/storage.js'
@@ -122,6 +123,12 @@ export interface NodeOptions {
   maxEarlyBytes?: number
   /** Include the stack of a handler's error in the failed reply to a remote asker. @default false */
   remoteErrorStacks?: boolean
+  /**
+   * Asks to a node fail fast with `CIRCUIT_OPEN` after that many in a row went
+   * unanswered (timed out, node down or unreachable), for a cool-down, then one
+   * trial ask goes. `false` turns it off. @default { failures: 5, coolDownMs: 5_000 }
+   */
+  circuitBreaker?: CircuitBreakerOptions | false
   /** Where entities this node hosts keep their state and leases; needed to `define` a kind. */
   storage?: Storage
   /**

@@ -41,4 +41,8 @@ export interface ActorHost {
   deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void
   actorError(event: ActorErrorEvent): void
   unregister(cell: ActorCell): void
+  join(group: string, ref: AnyRef): void
+  leave(group: string, ref: AnyRef): void
+  watch(watcher: Address, target: AnyRef): void
+  unwatch(watcher: Address, target: AnyRef): void
 }

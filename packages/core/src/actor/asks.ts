@@ -12,6 +12,9 @@ export interface EntityAsk {
   readonly message: unknown
 }
 
+/** Dead-letter reasons that mean the node asked did not answer (for circuit breakers). */
+const UNANSWERED = new Set(['node-down', 'no-such-node', 'ttl-expired', 'queue-full'])
+
 interface Pending {
   resolve(value: unknown): void
   reject(error: Error): void
@@ -36,7 +39,14 @@ export class PendingAsks {
   private readonly pending = new Map<number, Pending>()
   private readonly byNode = new Map<string, Set<number>>()
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param outcome told how each ask to another node ended: answered (a reply,
+   * or an error its node sent), or not (a timeout, the node down or unreachable).
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly outcome?: (node: string, answered: boolean) => void,
+  ) {}
 
   get size(): number {
     return this.pending.size
@@ -53,8 +63,10 @@ export class PendingAsks {
     while (this.pending.has(id)) id = randomId()
     const promise = new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
-        if (this.take(id) !== undefined)
-          reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
+        const entry = this.take(id)
+        if (entry === undefined) return
+        this.outcome?.(entry.node, false)
+        reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
       }, timeoutMs)
       this.pending.set(id, {
         resolve: resolve as (value: unknown) => void,
@@ -102,15 +114,23 @@ export class PendingAsks {
   /** Ends ask `id` with a reply; false if it has already ended. */
   settle(id: number, value: unknown): boolean {
     const entry = this.take(id)
-    entry?.resolve(value)
-    return entry !== undefined
+    if (entry === undefined) return false
+    this.outcome?.(entry.node, true)
+    entry.resolve(value)
+    return true
   }
 
   /** Ends ask `id` with an error; false if it has already ended. */
   fail(id: number, error: Error): boolean {
     const entry = this.take(id)
-    entry?.reject(error)
-    return entry !== undefined
+    if (entry === undefined) return false
+    const reason = (error as TroupeError).reason
+    if (reason === undefined || !UNANSWERED.has(reason)) {
+      if (reason !== 'circuit-open' && (error as TroupeError).code !== 'CLOSED')
+        this.outcome?.(entry.node, true)
+    } else this.outcome?.(entry.node, false)
+    entry.reject(error)
+    return true
   }
 
   /** Fails the asks to `node` that do not wait for it (it is down, or unknown): `error` says why. */

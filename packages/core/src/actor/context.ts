@@ -1,4 +1,5 @@
 import type { Address } from '../address.js'
+import type { Terminated } from '../node/deathWatch.js'
 import type { ActorCell } from './actorCell.js'
 import type { ActorRef, AskOptions, SendOptions } from './actorRef.js'
 import type { Behavior, BehaviorSource } from './behavior.js'
@@ -40,6 +41,18 @@ export interface ActorContext<TMessage = unknown, TReply = unknown> {
   stop(): void
   /** Handles the following messages with `behavior` (until the next restart). */
   become(behavior: Behavior<TMessage, TReply>): void
+  /** Joins group `name` (see `node.group`); the actor leaves its groups when it stops. */
+  join(group: string): void
+  /** Leaves group `name`. */
+  leave(group: string): void
+  /**
+   * Watches `ref`: this actor is sent a {@link Terminated} message
+   * (`{ type: 'terminated', ref, reason }`) once, when `ref` stops, its node
+   * goes down or leaves, or straight away if there is no such actor.
+   */
+  watch(ref: AnyRef): void
+  /** Stops watching `ref`. */
+  unwatch(ref: AnyRef): void
 }
 
 /** @internal */
@@ -80,5 +93,21 @@ export class Context implements ActorContext {
 
   become(behavior: Behavior): void {
     this.cell.become(behavior)
+  }
+
+  join(group: string): void {
+    this.cell.host.join(group, this.cell.ref)
+  }
+
+  leave(group: string): void {
+    this.cell.host.leave(group, this.cell.ref)
+  }
+
+  watch(ref: AnyRef): void {
+    this.cell.host.watch(this.cell.address, ref)
+  }
+
+  unwatch(ref: AnyRef): void {
+    this.cell.host.unwatch(this.cell.address, ref)
   }
 }

@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from '../clock.js'
 import type { Delivery } from '../delivery/delivery.js'
 import type { Standing } from '../delivery/types.js'
 import { TroupeError } from '../errors.js'
+import type { GroupDirectory, NodeGroups } from '../groups/groupDirectory.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
 import { HandshakeClosedError } from '../link/handshake.js'
 import type { HopOptions, LinkHost, LinkMetrics, PeerLink } from '../link/peerLink.js'
@@ -12,11 +13,13 @@ import type {
   ByeEnvelope,
   DataEnvelope,
   GossipEnvelope,
+  GroupsEnvelope,
   HelloEnvelope,
   HostsEnvelope,
   MemberRecord,
   NodeRole,
   RoutedControlEnvelope,
+  WatchGroupsEnvelope,
   WelcomeEnvelope,
 } from '../wire/envelope.js'
 import type { AdmissionSettings, Claim } from './admission.js'
@@ -30,6 +33,7 @@ import {
 import { ConnectionWatch } from './connectionWatch.js'
 import { EnvelopeRouter } from './envelopeRouter.js'
 import { Gossip } from './gossip.js'
+import { GroupGossip } from './groupGossip.js'
 import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
 
@@ -58,9 +62,19 @@ export interface ClusterSettings {
   claimWaitMs: number
 }
 
+/** What the cluster reads of its node's groups. @internal */
+export interface ClusterGroups {
+  readonly directory: GroupDirectory
+  ownList(): NodeGroups
+  /** The groups this node (a client) watches. */
+  watchedGroups(): string[]
+  loadReport(): (string | number)[]
+}
+
 /** What the cluster needs from its node. @internal */
 export interface ClusterHost {
   readonly id: string
+  readonly groups: ClusterGroups
   readonly incarnation: number
   readonly clock: Clock
   readonly codec: FrameCodec
@@ -87,6 +101,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   readonly handshake: HandshakeSettings
   url: string | undefined
   private readonly gossip: Gossip
+  private readonly groupGossip: GroupGossip
   private readonly watch: ConnectionWatch
   private listener: Listener | undefined
   private readonly mesh: HubMesh | undefined
@@ -140,6 +155,18 @@ export class Cluster implements LinkHost, ConnectionsHost {
       freed: (member) => this.memberFreed(member),
     })
     this.gossip = new Gossip(this)
+    this.groupGossip = new GroupGossip({
+      selfId: host.id,
+      role: settings.role,
+      clock: host.clock,
+      links: this.links,
+      hubLinks: this.hubLinks,
+      membership: this.membership,
+      directory: host.groups.directory,
+      watched: () => host.groups.watchedGroups(),
+      ownList: () => host.groups.ownList(),
+      interest: (client, node) => this.gossip.interest(client, node),
+    })
     this.router = new EnvelopeRouter({
       id: host.id,
       role: settings.role,
@@ -245,11 +272,17 @@ export class Cluster implements LinkHost, ConnectionsHost {
     this.router.received(envelope, link)
   }
 
-  control(envelope: GossipEnvelope | HostsEnvelope | ByeEnvelope, link: PeerLink): void {
+  control(
+    envelope: GossipEnvelope | HostsEnvelope | GroupsEnvelope | WatchGroupsEnvelope | ByeEnvelope,
+    link: PeerLink,
+  ): void {
     if (envelope.type === 'bye') {
       this.observeLink(link)
       return
     }
+    if (envelope.type === 'groups') this.groupGossip.received(envelope, link)
+    else if (envelope.type === 'watch-groups') this.groupGossip.watch(envelope, link)
+    if (envelope.type === 'groups' || envelope.type === 'watch-groups') return
     if (envelope.type === 'hosts') {
       // a client may host only what this hub lets clients host
       if (link.role === 'client' && this.settings.role === 'hub') {
@@ -265,6 +298,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
       this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true, now)
     }
     this.mesh?.connectHubs()
+  }
+
+  loadReport(): (string | number)[] {
+    return this.host.groups.loadReport()
   }
 
   linkDown(link: PeerLink): void {
@@ -315,6 +352,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
     if (this.settings.role === 'hub') this.gossip.welcome(link)
     else if (this.membership.self.kinds.length > 0)
       link.sendControl({ type: 'hosts', kinds: this.membership.self.kinds })
+    this.groupGossip.attached(link)
     this.delivery.routesChanged()
     this.mesh?.connectHubs()
   }
@@ -351,6 +389,21 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   /** Waits (up to `graceMs`) for what this node sent to be acknowledged, says goodbye to every peer, and stops. */
+  /** This node's own group list changed: spread it. */
+  publishGroups(list: NodeGroups, touched: Set<string>): void {
+    this.groupGossip.published(list, touched)
+  }
+
+  /** This client watches one more group: its hub hears the whole list. */
+  watchGroups(): void {
+    this.hubLink()?.sendControl({ type: 'watch-groups', groups: this.host.groups.watchedGroups() })
+  }
+
+  /** The mailbox depth `node` last reported for its actor `name` (0 if it did not, or is not linked here). */
+  reportedLoad(node: string, name: string): number {
+    return this.links.get(node)?.load.get(name) ?? 0
+  }
+
   /** A client's hub now (hubs: none). */
   hubId(): string | undefined {
     return this.settings.role === 'client' ? this.hubLink()?.peerId : undefined
@@ -401,6 +454,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 10))
     }
     this.closed = true
+    this.groupGossip.close()
     this.connector?.close()
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     for (const link of this.links.values()) link.leave('node closed')
@@ -431,6 +485,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   private memberFreed(member: MemberRecord): void {
     this.delivery.forget(member.id)
     this.gossip.forget(member.id)
+    this.groupGossip.forget(member.id)
     const link = this.links.get(member.id)
     if (link !== undefined && !link.isUp) this.dropLink(link)
   }

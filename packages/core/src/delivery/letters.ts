@@ -15,6 +15,8 @@ export const CODE_OF: Record<DeadLetterReason, TroupeErrorCode> = {
   'node-down': 'NODE_DOWN',
   'no-such-node': 'NO_SUCH_NODE',
   'no-such-kind': 'NO_SUCH_KIND',
+  'no-members': 'NO_MEMBERS',
+  'circuit-open': 'CIRCUIT_OPEN',
   'too-large': 'TOO_LARGE',
   unencodable: 'UNENCODABLE',
   'no-reply-target': 'UNDELIVERABLE',

@@ -9,6 +9,8 @@ import type { Address } from '../address.js'
 import type { ConnectionState } from '../cluster/clientConnector.js'
 import type { Member } from '../cluster/membership.js'
 import type { DeliveryMetrics } from '../delivery/types.js'
+import type { CircuitMetrics } from '../groups/circuitBreakers.js'
+import type { Group, GroupOptions } from '../groups/group.js'
 import type { LinkMetrics } from '../link/peerLink.js'
 import type { EntityMetrics } from '../placement/entityHost.js'
 import type { DefineOptions, EntityFactory } from '../placement/entityTypes.js'
@@ -47,6 +49,8 @@ export interface NodeMetrics extends DeliveryMetrics {
   peers: Record<string, LinkMetrics>
   /** The entities this node hosts. */
   entities: EntityMetrics
+  /** The circuit breakers of the nodes this node asks that have failed lately, by node id. */
+  circuits: Record<string, CircuitMetrics>
 }
 
 /**
@@ -142,6 +146,30 @@ export interface Node<P extends Protocol = Untyped>
    * with `NO_SUCH_KIND`.
    */
   entity<TMessage = unknown, TReply = unknown>(kind: string, key: string): ActorRef<TMessage, TReply>
+  /**
+   * The group `name`: its members anywhere in the cluster, reached by one
+   * (`send`, `ask`, picked by `options.strategy`), by all (`broadcast`,
+   * `askAll`). Works from any node, a tab included. Throws `BAD_ADDRESS` for a
+   * bad name, `BAD_ARGUMENT` for a bad strategy.
+   *
+   * @example
+   * ```ts
+   * import { createNode } from '@troupe/core'
+   *
+   * const node = await createNode({ id: 'n1' })
+   * node.spawn('w1', { started: (ctx) => ctx.join('workers'), receive: (job: number, ctx) => ctx.reply(job * 2) })
+   * const workers = node.group<number, number>('workers')
+   * console.log(await workers.ask(21)) // 42
+   * ```
+   */
+  group<TMessage = unknown, TReply = unknown>(
+    name: string,
+    options?: GroupOptions<TMessage>,
+  ): Group<TMessage, TReply>
+  /** Adds local actor `ref` to group `name` (as `ctx.join` does from inside it); it leaves when it stops. */
+  join(group: string, ref: AnyRef): void
+  /** Takes local actor `ref` out of group `name`. */
+  leave(group: string, ref: AnyRef): void
   /** Stops a local actor and its children; resolves when its `stopped` hook has run. */
   stop(target: Address | AnyRef): Promise<void>
   /**

@@ -53,6 +53,11 @@ export class LocalActors {
     return (ref as Ref).cell!
   }
 
+  /** Messages waiting in the mailbox of `name`; undefined if no such actor is alive. */
+  depthOf(name: string): number | undefined {
+    return this.cells.get(name)?.depth
+  }
+
   /** Whether the mailbox of `name` is full (a message now would overflow it). */
   isFull(name: string): boolean {
     return this.cells.get(name)?.isFull === true

@@ -26,6 +26,9 @@ import {
 } from '../delivery/letters.js'
 import type { DeliveryMetrics, SendResult, Standing } from '../delivery/types.js'
 import { TroupeError } from '../errors.js'
+import { CircuitBreakers } from '../groups/circuitBreakers.js'
+import type { Group, GroupOptions } from '../groups/group.js'
+import { Groups, type GroupsNode } from '../groups/groups.js'
 import { queueMicrotask, reportUnhandled, yieldToHost } from '../host.js'
 import type { LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { clusterSettings, type NodeOptions } from '../nodeOptions.js'
@@ -38,6 +41,7 @@ import { FrameCodec } from '../wire/codec.js'
 import type { DataEnvelope, RoutedControlEnvelope } from '../wire/envelope.js'
 import { encodeValue, prepareValue } from '../wire/values.js'
 import type { Node, NodeEvents, NodeMetrics } from './api.js'
+import { DeathWatch, type DeathWatchNode, WATCH_ACTOR } from './deathWatch.js'
 import { IncomingMail } from './incomingMail.js'
 import { LocalActors } from './localActors.js'
 
@@ -62,6 +66,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   readonly asks: PendingAsks
   private readonly mail: IncomingMail
   private readonly entities: Entities
+  /** @internal read by the cluster */
+  readonly groups: Groups
+  private readonly deathWatch: DeathWatch
+  private readonly breakers: CircuitBreakers | undefined
   private placementStale = false
   private readonly cluster: Cluster | undefined
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
@@ -82,7 +90,13 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     assertPositiveNumber('askTimeoutMs', this.askTimeoutMs)
     this.throughput = options.throughput ?? DEFAULTS.throughput
     assertPositiveInteger('throughput', this.throughput)
-    this.asks = new PendingAsks(this.clock)
+    this.breakers =
+      options.circuitBreaker === false ? undefined : new CircuitBreakers(this.clock, options.circuitBreaker)
+    this.asks = new PendingAsks(this.clock, (node, answered) => {
+      if (node === this.id || this.breakers === undefined) return
+      if (answered) this.breakers.succeeded(node)
+      else this.breakers.failed(node)
+    })
     this.actors = new LocalActors(this)
     this.mail = new IncomingMail({
       id: this.id,
@@ -105,6 +119,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
       maxEnvelopesPerFrame: options.maxEnvelopesPerFrame ?? DEFAULTS.maxEnvelopesPerFrame,
     })
+    this.groups = new Groups(this.groupsNode(options))
+    this.deathWatch = new DeathWatch(this.watchNode())
     if (options.transport !== undefined) {
       const settings = clusterSettings(options)
       this.delivery = new Delivery(this, settings.delivery)
@@ -198,6 +214,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     else {
       const standing = this.standing(ref.nodeId)
       if (!waitForNode && (standing === 'down' || standing === 'left')) this.deadLetter(letter, 'node-down')
+      else if (this.breakers?.allow(ref.nodeId) === false)
+        this.deadLetter(letter, 'circuit-open', `asks to "${ref.nodeId}" failed too often; trying again soon`)
       // the message is worth nothing once the ask is over
       else this.sendRemote(letter, body!, Math.min(this.ttlOf(options), timeoutMs))
     }
@@ -219,6 +237,26 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   entity<M, R>(kind: string, key: string): ActorRef<M, R> {
     // the types are the caller's declaration of what the kind takes and answers, as with a protocol
     return this.entities.ref(kind, key) as unknown as ActorRef<M, R>
+  }
+
+  group<M, R>(name: string, options?: GroupOptions<M>): Group<M, R> {
+    return this.groups.group(name, options as GroupOptions | undefined) as unknown as Group<M, R>
+  }
+
+  join(group: string, ref: AnyRef): void {
+    this.groups.join(group, this.localName(ref, 'join a group'))
+  }
+
+  leave(group: string, ref: AnyRef): void {
+    this.groups.leave(group, this.localName(ref, 'leave a group'))
+  }
+
+  watch(watcher: Address, target: AnyRef): void {
+    this.deathWatch.watch(watcher, this.resolve(target))
+  }
+
+  unwatch(watcher: Address, target: AnyRef): void {
+    this.deathWatch.unwatch(watcher, this.resolve(target))
   }
 
   joined(options?: { timeoutMs?: number }): Promise<void> {
@@ -285,6 +323,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   unregister(cell: ActorCell): void {
     this.actors.unregister(cell)
+    this.groups.stopped(cell.name)
+    this.deathWatch.stopped(cell.name)
   }
 
   // ---- DeliveryHost ----
@@ -330,6 +370,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   memberEvent(event: MemberEventName, member: Member): void {
+    if (event === 'member-up') this.breakers?.reset(member.id)
+    else this.deathWatch.nodeGone(member.id, event === 'member-down' ? 'down' : 'left')
     this.emitWhenReady(() => this.emit(event, member))
   }
 
@@ -360,6 +402,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       relayed: cluster?.relayed ?? 0,
       clients: cluster?.clients ?? 0,
       entities: this.entities.metrics,
+      circuits: this.breakers?.metrics() ?? {},
       peers: cluster?.peers ?? (Object.create(null) as Record<string, LinkMetrics>),
     }
   }
@@ -411,6 +454,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       this.entities.deliver(letter)
       return true
     }
+    if (name === WATCH_ACTOR) {
+      this.deathWatch.receive(letter)
+      return true
+    }
     return this.actors.deliver(name, ref, letter)
   }
 
@@ -455,6 +502,53 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       },
       deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
     }
+  }
+
+  private groupsNode(options: NodeOptions): GroupsNode {
+    return {
+      id: this.id,
+      incarnation: this.incarnation,
+      clock: this.clock,
+      askTimeoutMs: this.askTimeoutMs,
+      graceMs: DEFAULTS.unknownNodeGraceMs,
+      isClient: options.transport !== undefined && clusterSettings(options).cluster.role === 'client',
+      random: options.random ?? Math.random,
+      isUp: (node) => node === this.id || this.standing(node) === 'up',
+      publish: (list, touched) => this.cluster?.publishGroups(list, touched),
+      watch: () => this.cluster?.watchGroups(),
+      mailboxDepth: (name) => this.actors.depthOf(name),
+      reportedLoad: (node, name) => this.cluster?.reportedLoad(node, name) ?? 0,
+      refuses: (node) => this.breakers?.isOpen(node) === true,
+      ref: (address) => this.ref(address),
+      send: (address, message, sendOptions) => this.send(address, message, sendOptions),
+      ask: (address, message, askOptions) => this.ask(address, message, askOptions),
+      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
+    }
+  }
+
+  private watchNode(): DeathWatchNode {
+    return {
+      id: this.id,
+      ref: (address) => this.ref(address),
+      isAlive: (name) => this.actors.depthOf(name) !== undefined,
+      gone: (node) => {
+        const standing = this.standing(node)
+        return standing === 'down' || standing === 'left' ? standing : undefined
+      },
+      tell: (node, message) => this.send(`${WATCH_ACTOR}@${node}`, message),
+      deliver: (watcher, message) => this.send(watcher, message),
+    }
+  }
+
+  /** The name of `ref`, an actor of this node; throws `BAD_ARGUMENT` for one elsewhere. */
+  private localName(target: AnyRef, what: string): string {
+    const ref = this.resolve(target)
+    if (ref.nodeId !== this.id)
+      throw new TroupeError(
+        'BAD_ARGUMENT',
+        `cannot ${what} for "${ref.address}": it is not on node "${this.id}"`,
+      )
+    return ref.name
   }
 
   /** The members up (or suspect) that host entities of `kind`, this node included. */

@@ -16,4 +16,6 @@ export const ENVELOPE_CODES = {
   SKIP: 11,
   REFUSED: 12,
   HOSTS: 13,
+  GROUPS: 14,
+  WATCH_GROUPS: 15,
 } as const
