@@ -92,8 +92,13 @@ describe('registerTroupeMetrics', () => {
     const node = await start({ id: 'mailboxes' })
     const registry = new Registry()
     expect(registerTroupeMetrics(node, registry).names).not.toContain('troupe_mailbox_messages')
-    const reporting = Object.assign(Object.create(node) as Node, {
-      metrics: () => ({ ...node.metrics(), mailboxes: { queued: 7, maxQueued: 5 } }),
+    // a node whose metrics() reports mailboxes, as core is to
+    const reporting = new Proxy(node, {
+      get(target, key) {
+        if (key === 'metrics') return () => ({ ...target.metrics(), mailboxes: { queued: 7, maxQueued: 5 } })
+        const value = Reflect.get(target, key, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
     })
     const other = new Registry()
     expect(registerTroupeMetrics(reporting, other).names).toContain('troupe_mailbox_messages')
