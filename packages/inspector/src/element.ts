@@ -215,7 +215,10 @@ export function defineInspector(tagName: string = INSPECTOR_TAG): new () => Trou
         })
         if (pane !== this.#hub) return // laid out anew meanwhile
         if (pane.previous?.id !== view.id) pane.previous = undefined
-        show(pane, view, `Hub <code>${e(view.id)}</code>`)
+        // the hub reads its figures at most every so often: an answer from the same reading changes nothing
+        if (pane.previous === undefined || view.at > pane.previous.at)
+          show(pane, view, `Hub <code>${e(view.id)}</code>`)
+        else pane.body.classList.remove('stale')
         pane.note.textContent = 'as the hub sees it'
       } catch (error) {
         pane.note.textContent = `no answer from ${target}: ${(error as { code?: string }).code ?? String(error)}`

@@ -14,6 +14,8 @@ export interface ReadOptions {
   limit?: number
   /** The recent dead letters to include. */
   deadLetters?: readonly DeadLetterRow[]
+  /** When the node's figures were read (ms since the epoch), if not now (a cached reading). @default Date.now() */
+  at?: number
 }
 
 const STATUS_RANK: Record<string, number> = { up: 0, suspect: 1, down: 2, left: 3 }
@@ -55,7 +57,7 @@ export function readNode(node: Readable, options: ReadOptions = {}): NodeView {
   return {
     id: node.id,
     role: self?.role ?? 'hub',
-    at: Date.now(),
+    at: options.at ?? Date.now(),
     connectionState: node.connectionState,
     figures: figuresOf(metrics),
     deadLetters: { ...metrics.deadLetters },

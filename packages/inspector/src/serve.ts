@@ -70,8 +70,10 @@ export function serveInspector(
     },
     receive(message, ctx) {
       const request = readRequest(message)
+      source.refresh()
       ctx.reply(
         readNode(source, {
+          at: source.readAt,
           focus: request.focus,
           limit: Math.min(request.limit ?? DEFAULT_ROWS, maxRows),
           deadLetters: log?.rows() ?? [],
@@ -95,7 +97,7 @@ function readRequest(message: unknown): { focus: string[]; limit: number | undef
 }
 
 /** `node`, with `members()` and `metrics()` read at most once per `ms` (both walk every member and link). */
-function cachedReadings(node: Node, ms: number): Readable {
+function cachedReadings(node: Node, ms: number): Readable & { refresh(): void; readonly readAt: number } {
   let readAt = Number.NEGATIVE_INFINITY
   let members: ReturnType<Node['members']> = []
   let metrics: ReturnType<Node['metrics']> | undefined
@@ -107,6 +109,10 @@ function cachedReadings(node: Node, ms: number): Readable {
     metrics = node.metrics()
   }
   return {
+    refresh,
+    get readAt() {
+      return readAt
+    },
     get id() {
       return node.id
     },
