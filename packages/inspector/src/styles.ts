@@ -29,7 +29,7 @@ h4 { margin: 14px 0 6px; font-size: 11px; font-weight: 650; letter-spacing: 0.06
 .muted { color: var(--ti-muted); }
 .small { font-size: 12px; }
 .counts { margin: -2px 0 6px; }
-.stats { display: grid; grid-template-columns: repeat(4, 1fr); gap: 6px; }
+.stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(84px, 1fr)); gap: 6px; }
 .stat { display: flex; flex-direction: column; padding: 7px 8px; border-radius: 8px; background: var(--ti-tint); min-width: 0; }
 .stat b { font-size: 16px; font-variant-numeric: tabular-nums; line-height: 1.2; }
 .stat span { font-size: 10.5px; color: var(--ti-muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
