@@ -81,9 +81,9 @@ export function defineInspector(tagName: string = INSPECTOR_TAG): new () => Trou
     }
     set node(node: Node | undefined) {
       if (node === this.#node) return
-      this.#log?.stop()
+      this.#unwatch()
       this.#node = node
-      this.#log = node === undefined ? undefined : watchDeadLetters(node)
+      if (this.isConnected) this.#watch()
       this.#layout()
     }
     get hub(): string | undefined {
@@ -120,10 +120,12 @@ export function defineInspector(tagName: string = INSPECTOR_TAG): new () => Trou
     }
 
     connectedCallback(): void {
+      this.#watch()
       this.#layout()
     }
     disconnectedCallback(): void {
       this.#stopTimer()
+      this.#unwatch()
     }
     attributeChangedCallback(name: string, before: string | null, after: string | null): void {
       if (before === after) return
@@ -134,6 +136,16 @@ export function defineInspector(tagName: string = INSPECTOR_TAG): new () => Trou
     async refresh(): Promise<void> {
       this.#refreshSelf()
       await this.#refreshHub()
+    }
+
+    /** Keeps the node's dead letters from now on, while the element is in the document. */
+    #watch(): void {
+      if (this.#node !== undefined && this.#log === undefined) this.#log = watchDeadLetters(this.#node)
+    }
+
+    #unwatch(): void {
+      this.#log?.stop()
+      this.#log = undefined
     }
 
     /** Builds the panes the source asks for, then refreshes. */

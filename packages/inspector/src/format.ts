@@ -17,15 +17,18 @@ export function formatRate(value: number | undefined): string {
   return value >= 100 ? formatCount(Math.round(value)) : value.toFixed(1).replace(/\.0$/, '')
 }
 
+/** `12,345`. */
 export function formatCount(value: number): string {
   return value.toLocaleString('en')
 }
 
+/** `0.4 ms`, `12 ms`; `–` for no measurement. */
 export function formatMs(ms: number | null | undefined): string {
   if (ms === undefined || ms === null) return '–'
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${formatCount(Math.round(ms))} ms`
 }
 
+/** `512 B`, `1.5 kB`, `2.0 MB` (decimal units). */
 export function formatBytes(bytes: number): string {
   if (bytes < 1_000) return `${bytes} B`
   if (bytes < 1_000_000) return `${(bytes / 1_000).toFixed(1)} kB`
