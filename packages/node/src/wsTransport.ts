@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type Server } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Connection, ConnectionInfo, Listener, Transport } from '@troupe/core'
@@ -20,6 +25,11 @@ export interface WsTransportOptions {
     port?: number
     /** Serve `wss://` with this PEM key and certificate. */
     tls?: { key: string | Uint8Array; cert: string | Uint8Array }
+    /**
+     * Answers plain HTTP requests on this port (health checks, metrics); WebSocket
+     * upgrades never reach it. Without it every plain request gets 404.
+     */
+    onRequest?: (request: IncomingMessage, response: ServerResponse) => void
   }
   /** Largest message accepted, enforced by ws before anything is buffered. @default 1_048_576 */
   maxFrameBytes?: number
@@ -127,6 +137,7 @@ async function listen(
   const server: Server = where.tls
     ? createHttpsServer({ key: toPem(where.tls.key), cert: toPem(where.tls.cert) })
     : createHttpServer()
+  server.on('request', where.onRequest ?? notFound)
   const serverOptions: WithCloseTimeout<ServerOptions> = {
     server,
     maxPayload: maxFrameBytes,
@@ -189,6 +200,10 @@ async function listen(
   }
   const listener: Listener & AsyncDisposable = { url, close, [Symbol.asyncDispose]: close }
   return listener
+}
+
+function notFound(_request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n')
 }
 
 function positiveInteger(name: string, value: number): number {
