@@ -4,7 +4,7 @@
  */
 import { createNode } from '@troupe/core'
 import { EventEmitter } from 'eventemitter3'
-import { formatRate, median, perSecond, printTable } from './stats.js'
+import { formatRate, median, perSecond, printTable } from './shared/stats.js'
 
 const MESSAGES = 2_000_000
 const BURST = 8_192 // below the default mailbox capacity, so no message is dropped

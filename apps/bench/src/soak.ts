@@ -9,7 +9,7 @@
  * `SEED` (the fault schedule, printed).
  */
 
-import { envNumber } from './stats.js'
+import { envNumber } from './shared/stats.js'
 
 /**
  * The chaos driver lives with the integration tests it was written for. It is

@@ -5,7 +5,7 @@
  */
 
 import { availableParallelism, loadavg } from 'node:os'
-import { envNumber } from '../stats.js'
+import { envNumber } from '../shared/stats.js'
 import { STACKS, type StackName } from './protocol.js'
 import { printReport } from './report.js'
 import { type ClusterConfig, runStack, type StackResult } from './runStack.js'

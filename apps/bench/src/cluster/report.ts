@@ -2,7 +2,7 @@
  * Prints the cluster benchmark's tables, one row per stack, and whether
  * Troupe meets the performance targets of DESIGN.md.
  */
-import { formatRate, printTable } from '../stats.js'
+import { formatRate, printTable } from '../shared/stats.js'
 import type { StackName } from './protocol.js'
 import type { ClusterConfig, PhaseFigures, StackResult } from './runStack.js'
 

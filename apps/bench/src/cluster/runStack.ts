@@ -3,8 +3,9 @@
  * waits until every one reaches the others, runs both phases, and always
  * stops the workers, within an overall time limit.
  */
-import { createHistogram, type Histogram } from './histogram.js'
-import { type PeerInfo, type PhaseName, type StackName, wallNow } from './protocol.js'
+import { createHistogram, type Histogram } from '../shared/histogram.js'
+import { wallNow } from '../shared/time.js'
+import type { PeerInfo, PhaseName, StackName } from './protocol.js'
 import { forkWorker, type WorkerHandle } from './workerHandle.js'
 
 /** What the benchmark runs; see `benchCluster` for the environment variables. */
