@@ -6,9 +6,11 @@
  * `taskset` works; the stacks run in alternation so both see the same machine.
  */
 import {
+  deadLettersOf,
   type EndpointAt,
   type EndpointChild,
   type FloodFigures,
+  formatDeadLetters,
   measureFlood,
   measureRoundTrips,
   noRoundTrips,
@@ -84,6 +86,7 @@ export async function benchAsk(): Promise<void> {
   const trips = new Map<AskStack, RoundTrips>(STACKS.map((stack) => [stack, noRoundTrips()]))
   const floods = new Map<AskStack, FloodFigures[]>(STACKS.map((stack) => [stack, []]))
   const errors: string[] = []
+  let deadLetters: Record<string, number> | undefined
   try {
     for (const stack of STACKS) pairs.set(stack, await startPair(stack, clientCpu, serverCpu))
     const perRound = Math.ceil(count / rounds)
@@ -100,20 +103,25 @@ export async function benchAsk(): Promise<void> {
         floods.get(stack)!.push(await measureFlood(client, server, floodSeconds))
       }
     }
+    const troupe = pairs.get('troupe')!
+    deadLetters = await deadLettersOf([troupe.client.child, troupe.server.child])
   } catch (error) {
     errors.push(errorText(error))
   } finally {
     const children = [...pairs.values()].flatMap((pair) => [pair.client.child, pair.server.child])
     await Promise.all(children.map((child: EndpointChild) => child.stop()))
   }
-  report(trips, floods, errors)
+  report({ trips, floods, errors, deadLetters })
 }
 
-function report(
-  trips: Map<AskStack, RoundTrips>,
-  floods: Map<AskStack, FloodFigures[]>,
-  errors: string[],
-): void {
+interface AskResults {
+  trips: Map<AskStack, RoundTrips>
+  floods: Map<AskStack, FloodFigures[]>
+  errors: string[]
+  deadLetters: Record<string, number> | undefined
+}
+
+function report({ trips, floods, errors, deadLetters }: AskResults): void {
   const latency = new Map<AskStack, LatencySummary>(
     STACKS.map((stack) => [stack, summarize(trips.get(stack)!.latency)]),
   )
@@ -153,6 +161,7 @@ function report(
   printTable(floodRows)
   const floodRatio = ratioOf(rates.get('troupe'), rates.get('ws'))
   console.log(`Troupe / raw ws: ${formatRatio(floodRatio)}`)
+  if (deadLetters !== undefined) console.log(`Troupe dead letters: ${formatDeadLetters(deadLetters)}`)
 
   for (const error of errors) console.log(`\ndid not complete: ${error}`)
   const p50 = ratio('p50')
@@ -172,6 +181,7 @@ function report(
       STACKS.map((stack) => [stack, { median: rates.get(stack), runs: floods.get(stack) }]),
     ),
     fireAndForgetRatio: floodRatio ?? null,
+    troupeDeadLetters: deadLetters ?? null,
     targets: { p50: P50_TARGET, p99: P99_TARGET },
     errors,
   })

@@ -3,6 +3,7 @@
  * relay benchmarks, driven over IPC: see `startChild` and `measure.ts`.
  */
 
+import type { Node } from '@troupe/node'
 import { serveCalls } from '../shared/childServer.js'
 import { createHistogram } from '../shared/histogram.js'
 import { flood, paced } from '../shared/load.js'
@@ -16,6 +17,8 @@ import { startWsRelay } from './wsRelay.js'
 export type JoinMode = 'peer' | 'client'
 
 const endpoints = new Map<string, Endpoint>()
+/** Every Troupe node of this process, hub included, for their dead letters. */
+const nodes: Node[] = []
 const closers: (() => Promise<void>)[] = []
 let seq = 0
 
@@ -28,13 +31,15 @@ function endpoint(id: string): Endpoint {
 const handlers = {
   /** A server endpoint `id` (Troupe: a listening node; ws: a server). */
   async startServer(stack: EndpointStack, id: string): Promise<{ url: string }> {
-    const server =
-      stack === 'troupe'
-        ? await startTroupeEndpoint({ id, listen: true, seeds: [] })
-        : await startWsServerEndpoint(id)
+    if (stack === 'ws') {
+      const server = await startWsServerEndpoint(id)
+      endpoints.set(id, server)
+      return { url: server.url }
+    }
+    const server = await startTroupeEndpoint({ id, listen: true, seeds: [] })
+    nodes.push(server.node)
     endpoints.set(id, server)
-    if (server.url === undefined) throw new Error(`endpoint ${id} is not listening`)
-    return { url: server.url }
+    return { url: server.url! }
   },
 
   /** A relay between clients (Troupe: a hub node named `hub`; ws: `wsRelay`). */
@@ -45,6 +50,7 @@ const handlers = {
       return { url: relay.url }
     }
     const hub = await startTroupeEndpoint({ id: 'hub', listen: true, seeds: [] })
+    nodes.push(hub.node)
     closers.push(() => hub.close())
     return { url: hub.url! }
   },
@@ -55,15 +61,17 @@ const handlers = {
    * ws `peer`: a client of a ws server endpoint; ws `client`: a client of a ws relay.
    */
   async connect(stack: EndpointStack, mode: JoinMode, id: string, url: string, serverId = ''): Promise<void> {
-    const joined =
-      stack === 'troupe'
-        ? await startTroupeEndpoint({
-            id,
-            listen: mode === 'peer',
-            seeds: [url],
-            waitFor: mode === 'peer' ? [serverId] : [],
-          })
-        : await connectWsEndpoint({ id, url, relayed: mode === 'client' })
+    if (stack === 'ws') {
+      endpoints.set(id, await connectWsEndpoint({ id, url, relayed: mode === 'client' }))
+      return
+    }
+    const joined = await startTroupeEndpoint({
+      id,
+      listen: mode === 'peer',
+      seeds: [url],
+      waitFor: mode === 'peer' ? [serverId] : [],
+    })
+    nodes.push(joined.node)
     endpoints.set(id, joined)
   },
 
@@ -110,6 +118,22 @@ const handlers = {
 
   /** What endpoint `id`'s sink counted so far. */
   received: (id: string) => endpoint(id).received(),
+
+  /** Dead letters of this process's Troupe nodes so far, by reason (only the non-zero ones). */
+  deadLetters(): Record<string, number> {
+    const total: Record<string, number> = {}
+    for (const node of nodes) {
+      for (const [reason, n] of Object.entries(node.metrics().deadLetters))
+        if (n > 0) total[reason] = (total[reason] ?? 0) + n
+    }
+    return total
+  },
+
+  /** Closes endpoint `id`, if this process has it. */
+  async disconnect(id: string): Promise<void> {
+    await endpoints.get(id)?.close()
+    endpoints.delete(id)
+  },
 
   /** Closes every endpoint and relay of this process. */
   async close(): Promise<void> {

@@ -89,3 +89,21 @@ export async function runPaced(
   )
   return { sent, delivered }
 }
+
+/** The dead letters of every child in `children`, summed by reason; `none` when there are none. */
+export async function deadLettersOf(children: EndpointChild[]): Promise<Record<string, number>> {
+  const total: Record<string, number> = {}
+  for (const child of children) {
+    for (const [reason, n] of Object.entries(await child.call('deadLetters')))
+      total[reason] = (total[reason] ?? 0) + n
+  }
+  return total
+}
+
+/** `queue-full 12,000, node-down 3` or `none`. */
+export const formatDeadLetters = (byReason: Record<string, number>) =>
+  Object.keys(byReason).length === 0
+    ? 'none'
+    : Object.entries(byReason)
+        .map(([reason, n]) => `${reason} ${n.toLocaleString()}`)
+        .join(', ')

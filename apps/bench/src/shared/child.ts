@@ -69,7 +69,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
-function commandLine(options: ChildOptions): string[] {
+/**
+ * The command line that runs `options.module` under tsx, pinned and with the
+ * open-file limit raised as asked; the IPC channel passes through to Node.
+ */
+export function childCommand(options: Omit<ChildOptions, 'name'>): [string, ...string[]] {
   // resolved here, not by the child: `--import tsx` alone resolves from the cwd, which may not see tsx
   const node = [
     process.execPath,
@@ -83,7 +87,7 @@ function commandLine(options: ChildOptions): string[] {
   // exec keeps the pid: killing the child kills Node itself
   return options.raiseOpenFiles
     ? ['bash', '-c', `${raiseOpenFilesCommand()}; exec "$@"`, 'bash', ...pinned]
-    : pinned
+    : (pinned as [string, ...string[]])
 }
 
 /**
@@ -95,7 +99,7 @@ function commandLine(options: ChildOptions): string[] {
  * await child.stop()
  */
 export function startChild<THandlers extends Handlers>(options: ChildOptions): Child<THandlers> {
-  const [command, ...args] = commandLine(options) as [string, ...string[]]
+  const [command, ...args] = childCommand(options)
   const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   alive.add(child)
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>()

@@ -1,12 +1,5 @@
 /** Small helpers for computing and printing benchmark figures. */
 
-/** Runs `fn` `runs` times and returns the median of what it returns. */
-export async function median(runs: number, fn: () => Promise<number> | number): Promise<number> {
-  const results: number[] = []
-  for (let i = 0; i < runs; i++) results.push(await fn())
-  return medianOf(results)
-}
-
 /** The median of `values` (the mean of the middle two of an even count); NaN when empty. */
 export function medianOf(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
