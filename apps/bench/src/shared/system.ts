@@ -81,3 +81,23 @@ export function describeMachine(): string {
   const busy = load > cores * 0.75 ? ' (busy: expect noisy figures)' : ''
   return `${cores} cores, Node ${process.version}, load average ${load.toFixed(2)}${busy}`
 }
+
+/** This process's CPU time (user + system) over the next `seconds`, in % of one core. */
+export async function cpuPercentOver(seconds: number): Promise<number> {
+  const before = process.cpuUsage()
+  const start = performance.now()
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1_000))
+  const used = process.cpuUsage(before)
+  return ((used.user + used.system) / 1_000 / (performance.now() - start)) * 100
+}
+
+/** Heap used and RSS of this process after full garbage collections (needs `--expose-gc`). */
+export function memoryAfterGc(): { heapUsed: number; rss: number } {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('memoryAfterGc: start Node with --expose-gc')
+  // twice: the first pass may only queue finalizers whose garbage the second one frees
+  gc()
+  gc()
+  const { heapUsed, rss } = process.memoryUsage()
+  return { heapUsed, rss }
+}
