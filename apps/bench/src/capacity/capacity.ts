@@ -6,6 +6,7 @@
  */
 import { envIntegers, envNumber } from '../shared/stats.js'
 import {
+  allowedCpus,
   childOpenFileLimit,
   coreFor,
   describeMachine,
@@ -91,5 +92,6 @@ export async function benchCapacity(): Promise<void> {
       `${stack}, ${clients.toLocaleString()} clients: done in ${((performance.now() - started) / 1_000).toFixed(0)} s (${figures.connected.toLocaleString()} connected)`,
     )
   }
-  printCapacityReport(runs, { backgroundRate: base.backgroundRate, openFiles })
+  const clientCores = clientCpu === undefined ? allowedCpus().length : 1
+  printCapacityReport(runs, { backgroundRate: base.backgroundRate, openFiles, clientCores })
 }

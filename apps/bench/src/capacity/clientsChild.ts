@@ -1,7 +1,8 @@
 /**
  * A process holding many clients of the capacity benchmark's hub: connects
  * them a batch at a time, sends background traffic from them, and churns
- * them (closing some, opening new ones) on the driver's word.
+ * them (closing some, opening new ones) on the driver's word. Every call ends
+ * by its deadline, reporting what it got done.
  */
 import { serveCalls } from '../shared/childServer.js'
 import { paced } from '../shared/load.js'
@@ -25,6 +26,8 @@ let seq = 0
 export interface ConnectResult {
   connected: number
   failed: number
+  /** Not tried: the deadline came first. */
+  unattempted: number
   ms: number
   firstError?: string
 }
@@ -34,16 +37,18 @@ async function connectMany(
   url: string,
   ids: string[],
   concurrency: number,
+  deadline: number,
 ): Promise<ConnectResult> {
   const connect = stack === 'troupe' ? connectTroupeClient : connectSocketIoClient
-  const result: ConnectResult = { connected: 0, failed: 0, ms: 0 }
+  const result: ConnectResult = { connected: 0, failed: 0, unattempted: 0, ms: 0 }
   const start = performance.now()
   let next = 0
   const lane = async () => {
-    while (next < ids.length) {
+    while (next < ids.length && performance.now() < deadline) {
       const id = ids[next++]!
       try {
-        clients.set(id, await connect(url, id, CONNECT_TIMEOUT_MS))
+        const timeout = Math.max(1, Math.min(CONNECT_TIMEOUT_MS, deadline - performance.now()))
+        clients.set(id, await connect(url, id, timeout))
         result.connected++
       } catch (error) {
         result.failed++
@@ -52,15 +57,23 @@ async function connectMany(
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, lane))
+  result.unattempted = ids.length - next
   result.ms = performance.now() - start
   return result
 }
 
 const handlers = {
-  /** Connects clients `${prefix}0` … `${prefix}${count - 1}`, `concurrency` at a time. */
-  connect(stack: CapacityStack, url: string, prefix: string, count: number, concurrency: number) {
+  /** Connects clients `${prefix}0` … `${prefix}${count - 1}`, `concurrency` at a time, starting none after `withinMs`. */
+  connect(
+    stack: CapacityStack,
+    url: string,
+    prefix: string,
+    count: number,
+    concurrency: number,
+    withinMs: number,
+  ) {
     const ids = Array.from({ length: count }, (_, i) => `${prefix}${i}`)
-    return connectMany(stack, url, ids, concurrency)
+    return connectMany(stack, url, ids, concurrency, performance.now() + withinMs)
   },
 
   /** Ids of the clients connected now. */
@@ -82,34 +95,51 @@ const handlers = {
   },
 
   /**
-   * Every second for `seconds`: closes `perSecond` random clients and connects
-   * as many new ones (`${prefix}${n}`), so the count stays the same.
+   * Every second for `seconds`: closes `perSecond` random clients and starts
+   * connecting as many new ones (`${prefix}${n}`), without waiting for the
+   * previous second's to finish (at most `4 × perSecond` in flight).
    */
   async churn(stack: CapacityStack, url: string, prefix: string, perSecond: number, seconds: number) {
-    let closed = 0
-    let opened = 0
-    let failed = 0
-    let firstError: string | undefined
-    const closing: Promise<void>[] = []
+    const totals = {
+      closed: 0,
+      opened: 0,
+      failed: 0,
+      skipped: 0,
+      firstError: undefined as string | undefined,
+    }
+    const pending = new Set<Promise<void>>()
+    const track = (work: Promise<void>) => {
+      pending.add(work)
+      void work.finally(() => pending.delete(work))
+    }
+    let connecting = 0
+    let n = 0
     const start = performance.now()
-    for (let second = 0; second < seconds; second++) {
-      const tick = performance.now()
+    const end = start + seconds * 1_000
+    for (let tick = start; tick < end; tick = performance.now()) {
       const leaving = [...clients.keys()].sort(() => Math.random() - 0.5).slice(0, perSecond)
       for (const id of leaving) {
         const client = clients.get(id)!
         clients.delete(id)
-        closing.push(client.close().then(() => void closed++))
+        track(client.close().then(() => void totals.closed++))
       }
-      const ids = Array.from({ length: perSecond }, (_, i) => `${prefix}${second * perSecond + i}`)
-      const result = await connectMany(stack, url, ids, perSecond)
-      opened += result.connected
-      failed += result.failed
-      firstError ??= result.firstError
+      const room = Math.max(0, Math.min(perSecond, 4 * perSecond - connecting))
+      totals.skipped += perSecond - room
+      const ids = Array.from({ length: room }, () => `${prefix}${n++}`)
+      connecting += room
+      track(
+        connectMany(stack, url, ids, room, end + CONNECT_TIMEOUT_MS).then((result) => {
+          connecting -= room
+          totals.opened += result.connected
+          totals.failed += result.failed
+          totals.firstError ??= result.firstError
+        }),
+      )
       await sleep(1_000 - (performance.now() - tick))
     }
     const ms = performance.now() - start
-    await Promise.all(closing)
-    return { closed, opened, failed, firstError, held: clients.size, ms }
+    await Promise.all(pending)
+    return { ...totals, held: clients.size, ms }
   },
 
   /** Closes every client of this process. */

@@ -31,6 +31,8 @@ export interface ScenarioConfig {
 export interface ScenarioProcesses {
   hub: Child<HubHandlers>
   clients: Child<ClientsHandlers>[]
+  /** Processes a step started for itself; stopped with the others, even if the step overran. */
+  extra: Child<ClientsHandlers>[]
   url: string
 }
 
@@ -45,5 +47,8 @@ export function startClientsChild(name: string, config: ScenarioConfig): Child<C
   })
 }
 
-/** Bounded time to connect `clients`: 30 s, plus 20 ms a client. */
+/** Time to start connecting `clients`: 30 s, plus 20 ms a client; none is started later. */
 export const connectBudgetMs = (clients: number) => 30_000 + clients * 20
+
+/** A connect step's bound: the connect budget, plus the timeout of connections still in flight at its end. */
+export const stepBudgetMs = (clients: number) => connectBudgetMs(clients) + 40_000

@@ -3,7 +3,7 @@
  * the same figures as JSON.
  */
 import { recordFigures } from '../shared/figures.js'
-import { formatBytes, formatMs, formatRatio, printTable, verdict } from '../shared/stats.js'
+import { formatBytes, formatMs, formatRatio, printTable, sumOf, verdict } from '../shared/stats.js'
 import type { ScenarioFigures } from './scenario.js'
 
 const LABELS = { troupe: 'Troupe', socketio: 'Socket.IO' } as const
@@ -13,11 +13,21 @@ const IDLE_CPU_TARGET = 10
 /** Per-client connect time at the largest N within this factor of the smallest N's: "flat". */
 const FLAT_CONNECT_FACTOR = 1.5
 const NONE = '–'
+/** CPU at or above this share of what a process may use counts as saturated. */
+const SATURATED_PERCENT = 85
+
+/** What the report says about the run besides its figures. */
+export interface ReportContext {
+  backgroundRate: number
+  openFiles: number
+  /** Cores the client processes share (all of them when not pinned). */
+  clientCores: number
+}
 
 const percent = (value: number | undefined) => (value === undefined ? NONE : `${value.toFixed(1)} %`)
 const perClientMs = (run: ScenarioFigures) => run.connectMs / Math.max(1, run.connected)
 
-function printConnectTable(runs: ScenarioFigures[]): void {
+function printConnectTable(runs: ScenarioFigures[], context: ReportContext): void {
   console.log('\n### Connect, hub memory (after GC) and idle CPU\n')
   const rows = [
     [
@@ -30,6 +40,7 @@ function printConnectTable(runs: ScenarioFigures[]): void {
       'hub RSS/client',
       'idle hub CPU',
       'idle CPU of client processes',
+      'up after idle',
     ],
   ]
   for (const run of runs) {
@@ -42,10 +53,22 @@ function printConnectTable(runs: ScenarioFigures[]): void {
       run.heapPerClient === undefined ? NONE : formatBytes(run.heapPerClient),
       run.rssPerClient === undefined ? NONE : formatBytes(run.rssPerClient),
       percent(run.idleHubCpuPercent),
-      run.idleClientCpuPercent?.map((cpu) => cpu.toFixed(0)).join(' / ') ?? NONE,
+      run.idleClientCpuPercent?.map((cpu) => `${cpu.toFixed(0)} %`).join(' / ') ?? NONE,
+      run.upAfterIdle?.toLocaleString() ?? NONE,
     ])
   }
   printTable(rows)
+  for (const run of runs) {
+    const clientCpu = sumOf(run.idleClientCpuPercent ?? [])
+    if (clientCpu >= SATURATED_PERCENT * context.clientCores)
+      console.log(
+        `note: ${LABELS[run.stack]} N = ${run.clients.toLocaleString()}: the client processes used ${clientCpu.toFixed(0)} % of ${context.clientCores} core(s) while idle: they cannot keep every client's heartbeats on time, so the hub sees clients late or gone`,
+      )
+    if ((run.idleHubCpuPercent ?? 0) >= SATURATED_PERCENT)
+      console.log(
+        `note: ${LABELS[run.stack]} N = ${run.clients.toLocaleString()}: the hub used ${percent(run.idleHubCpuPercent)} of its core while idle: it is saturated`,
+      )
+  }
 }
 
 function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): void {
@@ -70,14 +93,15 @@ function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): voi
   }
   printTable(latencyRows)
   console.log('\n### Troupe: the hub noticing a process of clients SIGKILLed (member-down / member-left)\n')
-  const dropRows = [['clients', 'killed', 'noticed', 'first after', 'last after']]
+  const dropRows = [['clients', 'killed', 'up at kill', 'noticed', 'first after', 'last after']]
   for (const { clients, drop: d } of runs) {
     dropRows.push(
       d === undefined
-        ? [clients.toLocaleString(), NONE, NONE, NONE, NONE]
+        ? [clients.toLocaleString(), NONE, NONE, NONE, NONE, NONE]
         : [
             clients.toLocaleString(),
             d.clients.toLocaleString(),
+            d.upAtKill.toLocaleString(),
             d.noticed.toLocaleString(),
             `${formatMs(d.firstMs)} ms`,
             `${formatMs(d.lastMs)} ms`,
@@ -96,7 +120,7 @@ function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): voi
         : [
             clients.toLocaleString(),
             `${c.perSecond}/s for ${c.seconds} s`,
-            `${c.opened.toLocaleString()}/${c.closed.toLocaleString()} (${c.failed.toLocaleString()})`,
+            `${c.opened.toLocaleString()}/${c.closed.toLocaleString()} (${c.failed.toLocaleString()}, ${c.skipped.toLocaleString()})`,
             c.clientsAfter.toLocaleString(),
             c.samples.map((s) => (s.heapUsed / 1_024 ** 2).toFixed(1)).join(' '),
             formatBytes(c.growth),
@@ -134,11 +158,8 @@ function printTargets(troupe: ScenarioFigures[]): void {
 }
 
 /** Prints every table and the targets; records the figures under `capacity`. */
-export function printCapacityReport(
-  runs: ScenarioFigures[],
-  context: { backgroundRate: number; openFiles: number },
-): void {
-  printConnectTable(runs)
+export function printCapacityReport(runs: ScenarioFigures[], context: ReportContext): void {
+  printConnectTable(runs, context)
   const troupe = runs.filter((run) => run.stack === 'troupe')
   if (troupe.length > 0) printTroupeTables(troupe, context.backgroundRate)
   for (const run of runs) {

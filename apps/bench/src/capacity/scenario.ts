@@ -15,6 +15,7 @@ import {
   type ScenarioConfig,
   type ScenarioProcesses,
   startClientsChild,
+  stepBudgetMs,
 } from './processes.js'
 import type { CapacityStack } from './stacks.js'
 import {
@@ -47,6 +48,8 @@ export interface ScenarioFigures {
   rssPerClient?: number
   idleHubCpuPercent?: number
   idleClientCpuPercent?: number[]
+  /** Clients the hub held as up right after the idle measurement: fewer than connected means it wrote some off. */
+  upAfterIdle?: number
   latency?: LatencyFigures
   drop?: DropFigures
   churn?: ChurnFigures
@@ -71,14 +74,18 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioFigur
     connectMs: Number.NaN,
     errors: [],
   }
+  /** Set once a step overran its budget: its work may still be running, so later steps are skipped. */
+  let overran = false
   const step = async (what: string, ms: number, run: () => Promise<void>): Promise<boolean> => {
+    if (overran) return false
     const started = performance.now()
     try {
       await withTimeout(run(), ms, what)
       console.log(`  ${what}: ${((performance.now() - started) / 1_000).toFixed(1)} s`)
       return true
     } catch (error) {
-      figures.errors.push(`${what}: ${errorText(error)}`)
+      overran = errorText(error).includes('timed out')
+      figures.errors.push(`${what}: ${errorText(error)}${overran ? '; later steps skipped' : ''}`)
       console.log(`  ${what} FAILED: ${errorText(error)}`)
       return false
     }
@@ -93,7 +100,7 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioFigur
   const clients = Array.from({ length: config.processes }, (_, p) =>
     startClientsChild(`${config.stack} clients ${p}`, config),
   )
-  const processes: ScenarioProcesses = { hub, clients, url: '' }
+  const processes: ScenarioProcesses = { hub, clients, extra: [], url: '' }
   try {
     const maxClients = config.clients + config.dropClients + config.churnPerSecond * 10
     const up = await step('start', STARTUP_MS, async () => {
@@ -101,7 +108,7 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioFigur
       figures.baseline = await hub.call('memory')
     })
     if (!up) return figures
-    const connected = await step('connect', connectBudgetMs(config.clients), () =>
+    const connected = await step('connect', stepBudgetMs(config.clients), () =>
       connectAll(config, processes, figures),
     )
     if (!connected) {
@@ -123,20 +130,21 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioFigur
       ])
       figures.idleHubCpuPercent = hubCpu
       figures.idleClientCpuPercent = clientCpu
+      figures.upAfterIdle = await hub.call('clients')
     })
     if (config.stack !== 'troupe') return figures
     await step('latency', config.latencySeconds * 1_000 + 30_000, async () => {
       figures.latency = await measureLatency(config, processes)
     })
-    await step('drop', connectBudgetMs(config.dropClients) + 60_000, async () => {
+    await step('drop', stepBudgetMs(config.dropClients) + 60_000, async () => {
       figures.drop = await measureDrop(config, processes)
     })
-    await step('churn', config.churnSeconds * 3_000 + 60_000, async () => {
+    await step('churn', config.churnSeconds * 1_000 + 90_000, async () => {
       figures.churn = await measureChurn(config, processes)
     })
     return figures
   } finally {
-    await stopAll([hub, ...clients])
+    await stopAll([hub, ...clients, ...processes.extra])
   }
 }
 
@@ -147,11 +155,12 @@ async function connectAll(config: ScenarioConfig, processes: ScenarioProcesses, 
     processes.clients.map((child, p) => {
       const count =
         Math.floor(config.clients / config.processes) + (p < config.clients % config.processes ? 1 : 0)
-      return child.call('connect', config.stack, processes.url, `c${p}-`, count, config.concurrency)
+      const within = connectBudgetMs(config.clients)
+      return child.call('connect', config.stack, processes.url, `c${p}-`, count, config.concurrency, within)
     }),
   )
   figures.connectMs = performance.now() - start
   figures.connected = sumOf(results.map((r) => r.connected))
-  figures.connectFailed = sumOf(results.map((r) => r.failed))
+  figures.connectFailed = sumOf(results.map((r) => r.failed + r.unattempted))
   figures.connectFirstError = results.find((r) => r.firstError !== undefined)?.firstError
 }

@@ -16,11 +16,11 @@ import { wallNow, withTimeout } from '../shared/time.js'
 /** The stacks compared. */
 export type CapacityStack = 'troupe' | 'socketio'
 
-/** How the hub saw a set of clients go: distinct clients noticed, first and last notice (wall clock). */
+/** How the hub saw a set of clients go: distinct clients noticed, first and last notice (wall clock; null before any). */
 export interface Drops {
   noticed: number
-  firstAt: number
-  lastAt: number
+  firstAt: number | null
+  lastAt: number | null
 }
 
 /** A listening hub. */
@@ -28,8 +28,11 @@ export interface CapacityHub {
   readonly url: string
   /** Clients connected now, as the hub counts them. */
   clients(): number
-  /** Starts counting clients whose id starts with `prefix` as they drop (Troupe only). */
-  watchDrops(prefix: string): void
+  /**
+   * Starts counting clients whose id starts with `prefix` as they drop, and
+   * returns how many of them the hub holds as up now (Troupe only).
+   */
+  watchDrops(prefix: string): number
   drops(): Drops
   /** Asks client `id`'s echo actor (Troupe only). */
   ask(id: string, payload: unknown): Promise<unknown>
@@ -55,13 +58,13 @@ export async function startTroupeHub(maxClients: number): Promise<CapacityHub> {
   node.spawn('sink', { receive: () => sink.count() })
   let prefix: string | undefined
   const gone = new Set<string>()
-  const drops: Drops = { noticed: 0, firstAt: Number.NaN, lastAt: Number.NaN }
+  const drops: Drops = { noticed: 0, firstAt: null, lastAt: null }
   const dropped = (member: { id: string }) => {
     if (prefix === undefined || !member.id.startsWith(prefix) || gone.has(member.id)) return
     gone.add(member.id)
     const now = wallNow()
     drops.noticed = gone.size
-    if (Number.isNaN(drops.firstAt)) drops.firstAt = now
+    drops.firstAt ??= now
     drops.lastAt = now
   }
   node.on('member-down', dropped)
@@ -72,7 +75,8 @@ export async function startTroupeHub(maxClients: number): Promise<CapacityHub> {
     watchDrops(watched) {
       prefix = watched
       gone.clear()
-      Object.assign(drops, { noticed: 0, firstAt: Number.NaN, lastAt: Number.NaN })
+      Object.assign(drops, { noticed: 0, firstAt: null, lastAt: null })
+      return node.members().filter((m) => m.id.startsWith(watched) && m.status === 'up').length
     },
     drops: () => ({ ...drops }),
     ask: (id, payload) => node.ask(`echo@${id}`, payload, { timeoutMs: 5_000 }),

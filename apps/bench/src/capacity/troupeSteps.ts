@@ -25,8 +25,10 @@ export interface LatencyFigures extends LatencySummary {
 /** How long the hub took to notice `clients` clients whose process was SIGKILLed. */
 export interface DropFigures {
   clients: number
+  /** Of those, the ones the hub held as up when the process was killed (the others it had already written off). */
+  upAtKill: number
   noticed: number
-  /** Milliseconds from the kill to the first and the last `member-down`/`member-left`. */
+  /** Milliseconds from the kill to the first and the last `member-down`/`member-left`; NaN if none. */
   firstMs: number
   lastMs: number
 }
@@ -38,6 +40,8 @@ export interface ChurnFigures {
   opened: number
   closed: number
   failed: number
+  /** Arrivals not started because too many were still connecting. */
+  skipped: number
   firstError?: string
   /** Clients the hub counts after the churn (it should be unchanged). */
   clientsAfter: number
@@ -83,25 +87,30 @@ export async function measureDrop(
   const doomed = startClientsChild('clients to drop', config)
   try {
     const before = await hub.call('clients')
-    const result = await doomed.call('connect', 'troupe', url, 'd-', config.dropClients, config.concurrency)
+    // as many connections in flight as all the other client processes together
+    const concurrency = config.concurrency * config.processes
+    const within = connectBudgetMs(config.dropClients)
+    const result = await doomed.call('connect', 'troupe', url, 'd-', config.dropClients, concurrency, within)
     if (result.connected === 0) throw new Error(`no client to drop connected: ${result.firstError}`)
     await settle(async () => (await hub.call('clients')) - before, result.connected, {
       maxMs: connectBudgetMs(0),
     })
     await sleep(2_000)
-    await hub.call('watchDrops', 'd-')
+    const upAtKill = await hub.call('watchDrops', 'd-')
     const killedAt = wallNow()
     doomed.kill('SIGKILL')
-    const noticed = await settle(async () => (await hub.call('drops')).noticed, result.connected, {
+    const noticed = await settle(async () => (await hub.call('drops')).noticed, upAtKill, {
       idleMs: DROP_NOTICE_MS,
       maxMs: DROP_NOTICE_MS,
     })
     const drops = await hub.call('drops')
+    const after = (at: number | null) => (at === null ? Number.NaN : at - killedAt)
     return {
       clients: result.connected,
+      upAtKill,
       noticed,
-      firstMs: drops.firstAt - killedAt,
-      lastMs: drops.lastAt - killedAt,
+      firstMs: after(drops.firstAt),
+      lastMs: after(drops.lastAt),
     }
   } finally {
     await doomed.stop()
@@ -141,6 +150,7 @@ export async function measureChurn(
     opened: sumOf(results.map((r) => r.opened)),
     closed: sumOf(results.map((r) => r.closed)),
     failed: sumOf(results.map((r) => r.failed)),
+    skipped: sumOf(results.map((r) => r.skipped)),
     firstError: results.find((r) => r.firstError !== undefined)?.firstError,
     clientsAfter: await hub.call('clients'),
     samples,

@@ -54,10 +54,10 @@ export function ratioOf(a: number | undefined, b: number | undefined): number | 
 export const verdict = (met: boolean | undefined) =>
   met === undefined ? 'not measured' : met ? 'met' : 'NOT met'
 
-/** Prints rows as an aligned table. */
+/** Prints rows as an aligned table (a short row is padded with empty cells). */
 export function printTable(rows: string[][]): void {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)))
-  for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  '))
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)))
+  for (const row of rows) console.log(widths.map((width, col) => (row[col] ?? '').padEnd(width)).join('  '))
 }
 
 /** A positive number from environment variable `name`, or `fallback` when it is unset. */
