@@ -8,10 +8,10 @@ import { envIntegers, envNumber } from '../shared/stats.js'
 import {
   allowedCpus,
   childOpenFileLimit,
-  coreFor,
   describeMachine,
   describePinning,
   hardOpenFileLimit,
+  hubAndRest,
   WANTED_OPEN_FILES,
 } from '../shared/system.js'
 import type { ScenarioConfig } from './processes.js'
@@ -45,8 +45,7 @@ export async function benchCapacity(): Promise<void> {
   const stacks = chosenStacks()
   const troupeCounts = envIntegers('CAPACITY_N', [1_000, 5_000, 10_000])
   const socketIoCount = envNumber('CAPACITY_SOCKETIO_N', 10_000)
-  const hubCpu = coreFor(1, 2)
-  const clientCpu = coreFor(0, 2)
+  const { hub: hubCpu, rest: clientCpu } = hubAndRest()
   const base: Omit<ScenarioConfig, 'stack' | 'clients'> = {
     processes: envNumber('CAPACITY_PROCESSES', 4),
     concurrency: envNumber('CAPACITY_CONCURRENCY', 50),
@@ -92,6 +91,6 @@ export async function benchCapacity(): Promise<void> {
       `${stack}, ${clients.toLocaleString()} clients: done in ${((performance.now() - started) / 1_000).toFixed(0)} s (${figures.connected.toLocaleString()} connected)`,
     )
   }
-  const clientCores = clientCpu === undefined ? allowedCpus().length : 1
+  const clientCores = clientCpu === undefined ? allowedCpus().length : allowedCpus().length - 1
   printCapacityReport(runs, { backgroundRate: base.backgroundRate, openFiles, clientCores })
 }

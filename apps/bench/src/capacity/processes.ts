@@ -24,7 +24,8 @@ export interface ScenarioConfig {
   churnPerSecond: number
   churnSeconds: number
   hubCpu: number | undefined
-  clientCpu: number | undefined
+  /** A `taskset` list of cores for the client processes. */
+  clientCpu: string | undefined
 }
 
 /** The processes of a run. */

@@ -5,6 +5,7 @@
 import { recordFigures } from '../shared/figures.js'
 import { formatBytes, formatMs, formatRatio, printTable, sumOf, verdict } from '../shared/stats.js'
 import type { ScenarioFigures } from './scenario.js'
+import type { HubClients } from './stacks.js'
 
 const LABELS = { troupe: 'Troupe', socketio: 'Socket.IO' } as const
 const CLIENTS_TARGET = 10_000
@@ -27,42 +28,56 @@ export interface ReportContext {
 const percent = (value: number | undefined) => (value === undefined ? NONE : `${value.toFixed(1)} %`)
 const perClientMs = (run: ScenarioFigures) => run.connectMs / Math.max(1, run.connected)
 
+const holds = (counted: HubClients | undefined) =>
+  counted === undefined ? NONE : `${counted.connected.toLocaleString()} (${counted.up.toLocaleString()} up)`
+
 function printConnectTable(runs: ScenarioFigures[], context: ReportContext): void {
-  console.log('\n### Connect, hub memory (after GC) and idle CPU\n')
-  const rows = [
+  console.log('\n### Connecting\n')
+  const connectRows = [['stack', 'clients', 'connected', 'connect time', 'per client', 'hub holds']]
+  for (const run of runs) {
+    const failed = run.connectFailed > 0 ? ` (${run.connectFailed.toLocaleString()} failed)` : ''
+    connectRows.push([
+      LABELS[run.stack],
+      run.clients.toLocaleString(),
+      `${run.connected.toLocaleString()}${failed}`,
+      Number.isNaN(run.connectMs) ? NONE : `${(run.connectMs / 1_000).toFixed(1)} s`,
+      Number.isNaN(run.connectMs) ? NONE : `${formatMs(perClientMs(run))} ms`,
+      holds(run.hubClients),
+    ])
+  }
+  printTable(connectRows)
+  console.log('\n### Idle cost on the hub (memory after GC, per client the hub holds)\n')
+  const idleRows = [
     [
       'stack',
       'clients',
-      'connected',
-      'connect time',
-      'per client',
       'hub heap/client',
       'hub RSS/client',
       'idle hub CPU',
-      'idle CPU of client processes',
-      'up after idle',
+      'client processes CPU',
+      'hub holds after',
     ],
   ]
   for (const run of runs) {
-    rows.push([
+    idleRows.push([
       LABELS[run.stack],
       run.clients.toLocaleString(),
-      `${run.connected.toLocaleString()}${run.connectFailed > 0 ? ` (${run.connectFailed.toLocaleString()} failed)` : ''}`,
-      Number.isNaN(run.connectMs) ? NONE : `${(run.connectMs / 1_000).toFixed(1)} s`,
-      Number.isNaN(run.connectMs) ? NONE : `${formatMs(perClientMs(run))} ms`,
       run.heapPerClient === undefined ? NONE : formatBytes(run.heapPerClient),
       run.rssPerClient === undefined ? NONE : formatBytes(run.rssPerClient),
       percent(run.idleHubCpuPercent),
-      run.idleClientCpuPercent?.map((cpu) => `${cpu.toFixed(0)} %`).join(' / ') ?? NONE,
-      run.upAfterIdle?.toLocaleString() ?? NONE,
+      run.idleClientCpuPercent
+        ?.map((cpu) => (cpu === null ? 'no answer' : `${cpu.toFixed(0)} %`))
+        .join(' / ') ?? NONE,
+      holds(run.afterIdle),
     ])
   }
-  printTable(rows)
+  printTable(idleRows)
   for (const run of runs) {
-    const clientCpu = sumOf(run.idleClientCpuPercent ?? [])
+    const shares = run.idleClientCpuPercent ?? []
+    const clientCpu = sumOf(shares.map((cpu) => cpu ?? 100))
     if (clientCpu >= SATURATED_PERCENT * context.clientCores)
       console.log(
-        `note: ${LABELS[run.stack]} N = ${run.clients.toLocaleString()}: the client processes used ${clientCpu.toFixed(0)} % of ${context.clientCores} core(s) while idle: they cannot keep every client's heartbeats on time, so the hub sees clients late or gone`,
+        `note: ${LABELS[run.stack]} N = ${run.clients.toLocaleString()}: the client processes used ${clientCpu.toFixed(0)} % of ${context.clientCores} core(s) while idle${shares.includes(null) ? ' (or did not answer)' : ''}: they cannot keep every client's heartbeats on time, so the hub sees clients late or gone`,
       )
     if ((run.idleHubCpuPercent ?? 0) >= SATURATED_PERCENT)
       console.log(
@@ -93,7 +108,7 @@ function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): voi
   }
   printTable(latencyRows)
   console.log('\n### Troupe: the hub noticing a process of clients SIGKILLed (member-down / member-left)\n')
-  const dropRows = [['clients', 'killed', 'up at kill', 'noticed', 'first after', 'last after']]
+  const dropRows = [['clients', 'killed', 'alive at kill', 'noticed', 'first after', 'last after']]
   for (const { clients, drop: d } of runs) {
     dropRows.push(
       d === undefined
@@ -101,7 +116,7 @@ function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): voi
         : [
             clients.toLocaleString(),
             d.clients.toLocaleString(),
-            d.upAtKill.toLocaleString(),
+            d.aliveAtKill.toLocaleString(),
             d.noticed.toLocaleString(),
             `${formatMs(d.firstMs)} ms`,
             `${formatMs(d.lastMs)} ms`,
@@ -111,7 +126,7 @@ function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): voi
   printTable(dropRows)
   console.log('\n### Troupe: churn, clients leaving and arriving; hub heap after GC\n')
   const churnRows = [
-    ['clients', 'rate', 'opened/closed (failed)', 'clients after', 'heap samples (MB)', 'growth', 'flat'],
+    ['clients', 'rate', 'opened/closed (failed)', 'connected after', 'heap samples (MB)', 'growth', 'flat'],
   ]
   for (const { clients, churn: c } of runs) {
     churnRows.push(
@@ -121,7 +136,7 @@ function printTroupeTables(runs: ScenarioFigures[], backgroundRate: number): voi
             clients.toLocaleString(),
             `${c.perSecond}/s for ${c.seconds} s`,
             `${c.opened.toLocaleString()}/${c.closed.toLocaleString()} (${c.failed.toLocaleString()}, ${c.skipped.toLocaleString()})`,
-            c.clientsAfter.toLocaleString(),
+            `${c.clientsAfter.connected.toLocaleString()} (${c.clientsAfter.up.toLocaleString()} up)`,
             c.samples.map((s) => (s.heapUsed / 1_024 ** 2).toFixed(1)).join(' '),
             formatBytes(c.growth),
             c.flat ? 'yes' : 'NO',

@@ -17,7 +17,7 @@ import {
   startClientsChild,
   stepBudgetMs,
 } from './processes.js'
-import type { CapacityStack } from './stacks.js'
+import type { CapacityStack, HubClients } from './stacks.js'
 import {
   type ChurnFigures,
   type DropFigures,
@@ -44,12 +44,15 @@ export interface ScenarioFigures {
   /** Hub memory after GC before any client, and with every client connected. */
   baseline?: Memory
   loaded?: Memory
+  /** Clients as the hub counted them when `loaded` was measured: the per-client figures divide by `connected`. */
+  hubClients?: HubClients
   heapPerClient?: number
   rssPerClient?: number
   idleHubCpuPercent?: number
-  idleClientCpuPercent?: number[]
-  /** Clients the hub held as up right after the idle measurement: fewer than connected means it wrote some off. */
-  upAfterIdle?: number
+  /** Per client process; null where the process did not answer in time (saturated). */
+  idleClientCpuPercent?: (number | null)[]
+  /** Clients as the hub counted them right after the idle measurement: `up` below `connected` means it wrote some off. */
+  afterIdle?: HubClients
   latency?: LatencyFigures
   drop?: DropFigures
   churn?: ChurnFigures
@@ -57,6 +60,8 @@ export interface ScenarioFigures {
 }
 
 const STARTUP_MS = 30_000
+/** How long a busy client process may take to answer a quick call before it is reported as not answering. */
+const CLIENT_ANSWER_MS = 15_000
 /** After the last connection, before measuring: handshakes' garbage collected, timers settled. */
 const SETTLE_MS = 3_000
 const HUB_FLAGS = ['--expose-gc', '--max-old-space-size=8192']
@@ -113,24 +118,30 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioFigur
     )
     if (!connected) {
       // how far it got: the hub's own count
-      figures.connected = await withTimeout(hub.call('clients'), 10_000, 'count').catch(() => 0)
+      figures.connected = await withTimeout(hub.call('clients'), 10_000, 'count').then(
+        (counted) => counted.connected,
+        () => 0,
+      )
       return figures
     }
     if (figures.connected === 0) return figures
     await sleep(SETTLE_MS)
     await step('memory', 60_000, async () => {
       figures.loaded = await hub.call('memory')
-      figures.heapPerClient = (figures.loaded.heapUsed - figures.baseline!.heapUsed) / figures.connected
-      figures.rssPerClient = (figures.loaded.rss - figures.baseline!.rss) / figures.connected
+      const counted = await hub.call('clients')
+      figures.hubClients = counted
+      const per = Math.max(1, counted.connected)
+      figures.heapPerClient = (figures.loaded.heapUsed - figures.baseline!.heapUsed) / per
+      figures.rssPerClient = (figures.loaded.rss - figures.baseline!.rss) / per
     })
-    await step('idle CPU', config.idleSeconds * 1_000 + 30_000, async () => {
-      const [hubCpu, ...clientCpu] = await Promise.all([
-        hub.call('cpu', config.idleSeconds),
-        ...clients.map((child) => child.call('cpu', config.idleSeconds)),
-      ])
-      figures.idleHubCpuPercent = hubCpu
-      figures.idleClientCpuPercent = clientCpu
-      figures.upAfterIdle = await hub.call('clients')
+    await step('idle CPU', config.idleSeconds * 1_000 + 60_000, async () => {
+      // the client processes' share is read without timers: a saturated one answers late, or not at all
+      const answer = <T>(call: Promise<T>) =>
+        withTimeout(call, CLIENT_ANSWER_MS, 'client process').catch(() => null)
+      await Promise.all(clients.map((child) => answer(child.call('cpuMark'))))
+      figures.idleHubCpuPercent = await hub.call('cpu', config.idleSeconds)
+      figures.idleClientCpuPercent = await Promise.all(clients.map((child) => answer(child.call('cpuSince'))))
+      figures.afterIdle = await hub.call('clients')
     })
     if (config.stack !== 'troupe') return figures
     await step('latency', config.latencySeconds * 1_000 + 30_000, async () => {

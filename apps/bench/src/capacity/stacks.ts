@@ -23,14 +23,22 @@ export interface Drops {
   lastAt: number | null
 }
 
+/** Clients as a hub counts them. */
+export interface HubClients {
+  /** Clients with an open connection. */
+  connected: number
+  /** Clients the hub's membership holds as up (Troupe; Socket.IO: connected). */
+  up: number
+}
+
 /** A listening hub. */
 export interface CapacityHub {
   readonly url: string
-  /** Clients connected now, as the hub counts them. */
-  clients(): number
+  /** Clients as the hub counts them now: open links, and members it holds as up. */
+  clients(): HubClients
   /**
    * Starts counting clients whose id starts with `prefix` as they drop, and
-   * returns how many of them the hub holds as up now (Troupe only).
+   * returns how many of them the hub holds as alive (up or suspect) now (Troupe only).
    */
   watchDrops(prefix: string): number
   drops(): Drops
@@ -71,12 +79,17 @@ export async function startTroupeHub(maxClients: number): Promise<CapacityHub> {
   node.on('member-left', dropped)
   return {
     url: node.url!,
-    clients: () => node.members().filter((m) => m.role === 'client' && m.status === 'up').length,
+    clients: () => ({
+      connected: Object.values(node.metrics().peers).filter((link) => link.connected).length,
+      up: node.members().filter((m) => m.role === 'client' && m.status === 'up').length,
+    }),
     watchDrops(watched) {
       prefix = watched
       gone.clear()
       Object.assign(drops, { noticed: 0, firstAt: null, lastAt: null })
-      return node.members().filter((m) => m.id.startsWith(watched) && m.status === 'up').length
+      return node
+        .members()
+        .filter((m) => m.id.startsWith(watched) && (m.status === 'up' || m.status === 'suspect')).length
     },
     drops: () => ({ ...drops }),
     ask: (id, payload) => node.ask(`echo@${id}`, payload, { timeoutMs: 5_000 }),
@@ -118,7 +131,7 @@ export async function startSocketIoHub(): Promise<CapacityHub> {
   }
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    clients: () => server.engine.clientsCount,
+    clients: () => ({ connected: server.engine.clientsCount, up: server.engine.clientsCount }),
     watchDrops: unsupported('drop detection'),
     drops: unsupported('drop detection'),
     ask: unsupported('ask latency'),

@@ -12,6 +12,7 @@ import {
   type ScenarioProcesses,
   startClientsChild,
 } from './processes.js'
+import type { HubClients } from './stacks.js'
 
 /** Hub → client asks while the clients send to the hub. */
 export interface LatencyFigures extends LatencySummary {
@@ -25,8 +26,8 @@ export interface LatencyFigures extends LatencySummary {
 /** How long the hub took to notice `clients` clients whose process was SIGKILLed. */
 export interface DropFigures {
   clients: number
-  /** Of those, the ones the hub held as up when the process was killed (the others it had already written off). */
-  upAtKill: number
+  /** Of those, the ones the hub held as alive (up or suspect) at the kill; it had written the others off already. */
+  aliveAtKill: number
   noticed: number
   /** Milliseconds from the kill to the first and the last `member-down`/`member-left`; NaN if none. */
   firstMs: number
@@ -44,7 +45,7 @@ export interface ChurnFigures {
   skipped: number
   firstError?: string
   /** Clients the hub counts after the churn (it should be unchanged). */
-  clientsAfter: number
+  clientsAfter: HubClients
   samples: { atSeconds: number; heapUsed: number }[]
   /** Least-squares growth of the heap over the churn, in bytes. */
   growth: number
@@ -86,20 +87,20 @@ export async function measureDrop(
 ): Promise<DropFigures> {
   const doomed = startClientsChild('clients to drop', config)
   try {
-    const before = await hub.call('clients')
+    const before = (await hub.call('clients')).connected
     // as many connections in flight as all the other client processes together
     const concurrency = config.concurrency * config.processes
     const within = connectBudgetMs(config.dropClients)
     const result = await doomed.call('connect', 'troupe', url, 'd-', config.dropClients, concurrency, within)
     if (result.connected === 0) throw new Error(`no client to drop connected: ${result.firstError}`)
-    await settle(async () => (await hub.call('clients')) - before, result.connected, {
+    await settle(async () => (await hub.call('clients')).connected - before, result.connected, {
       maxMs: connectBudgetMs(0),
     })
     await sleep(2_000)
-    const upAtKill = await hub.call('watchDrops', 'd-')
+    const aliveAtKill = await hub.call('watchDrops', 'd-')
     const killedAt = wallNow()
     doomed.kill('SIGKILL')
-    const noticed = await settle(async () => (await hub.call('drops')).noticed, upAtKill, {
+    const noticed = await settle(async () => (await hub.call('drops')).noticed, aliveAtKill, {
       idleMs: DROP_NOTICE_MS,
       maxMs: DROP_NOTICE_MS,
     })
@@ -107,7 +108,7 @@ export async function measureDrop(
     const after = (at: number | null) => (at === null ? Number.NaN : at - killedAt)
     return {
       clients: result.connected,
-      upAtKill,
+      aliveAtKill,
       noticed,
       firstMs: after(drops.firstAt),
       lastMs: after(drops.lastAt),

@@ -12,7 +12,7 @@ import type { EndpointHandlers } from './endpointChild.js'
 export type EndpointChild = Child<EndpointHandlers>
 
 /** Starts an endpoint child named `name`, pinned to `cpu` when given. */
-export const startEndpointChild = (name: string, cpu: number | undefined): EndpointChild =>
+export const startEndpointChild = (name: string, cpu: number | string | undefined): EndpointChild =>
   startChild<EndpointHandlers>({ module: new URL('./endpointChild.ts', import.meta.url), name, cpu })
 
 /** Where an endpoint lives: its process and its id there. */

@@ -30,7 +30,7 @@ import {
   ratioOf,
   verdict,
 } from '../shared/stats.js'
-import { coreFor, describeMachine, describePinning } from '../shared/system.js'
+import { describeMachine, describePinning, hubAndRest } from '../shared/system.js'
 import { errorText, withTimeout } from '../shared/time.js'
 import { measureWireBytes, WIRE_WORKLOADS, type WireFigures } from './wireBytes.js'
 
@@ -47,7 +47,7 @@ interface Setup {
   b: EndpointChild
 }
 
-async function startSetup(stack: RelayStack, hubCpu?: number, clientCpu?: number): Promise<Setup> {
+async function startSetup(stack: RelayStack, hubCpu?: number, clientCpu?: string): Promise<Setup> {
   const setup = {
     url: '',
     hub: startEndpointChild(`${stack} hub`, hubCpu),
@@ -80,8 +80,7 @@ export async function benchRelay(): Promise<void> {
   const warmup = envNumber('RELAY_WARMUP', 1_000)
   const rounds = envNumber('RELAY_ROUNDS', 2)
   const floodSeconds = envNumber('RELAY_FLOOD_SECONDS', 3)
-  const hubCpu = coreFor(1, 2)
-  const clientCpu = coreFor(0, 2)
+  const { hub: hubCpu, rest: clientCpu } = hubAndRest()
   console.log(`\n## Relay: client → hub → client, three processes (${PAYLOAD_BYTES}-byte payload)\n`)
   console.log(describeMachine())
   console.log(describePinning({ hub: hubCpu, 'both clients': clientCpu }, 2))

@@ -31,8 +31,8 @@ export interface ChildOptions {
   module: URL
   /** Names the child in errors. */
   name: string
-  /** Pin the child to this core with `taskset -c`; ignored where taskset does not work. */
-  cpu?: number
+  /** Pin the child to this core (or `taskset` list of cores, `0,2-3`); ignored where taskset does not work. */
+  cpu?: number | string
   /** Raise the open-file limit (see `raiseOpenFilesCommand`) before starting Node. */
   raiseOpenFiles?: boolean
   /** Extra Node flags, e.g. `--expose-gc`. */

@@ -50,7 +50,7 @@ export async function paced(sendOne: () => void, rate: number, start: number, en
 }
 
 /** Resolves when `promise` does or at `end`, whichever comes first. */
-export async function untilOrDeadline(promise: Promise<void>, end: number): Promise<void> {
+async function untilOrDeadline(promise: Promise<void>, end: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, Math.max(0, end - performance.now()))

@@ -44,13 +44,30 @@ export function coreFor(index: number, needed: number): number | undefined {
   return cpus[index % cpus.length]
 }
 
+/**
+ * A hub on the last allowed core and everything else on the others (a
+ * `taskset` list), or both undefined when pinning is unavailable or there is
+ * a single core.
+ */
+export function hubAndRest(): { hub: number | undefined; rest: string | undefined } {
+  const cpus = allowedCpus()
+  if (!canPin() || cpus.length < 2) return { hub: undefined, rest: undefined }
+  return { hub: cpus[cpus.length - 1], rest: cpus.slice(0, -1).join(',') }
+}
+
 /** One line saying how processes were pinned, or why they were not. */
-export function describePinning(assignments: Record<string, number | undefined>, needed: number): string {
+export function describePinning(
+  assignments: Record<string, number | string | undefined>,
+  needed: number,
+): string {
   if (!canPin()) return 'not pinned: taskset is not available (or may not change affinity) here'
   const cores = allowedCpus().length
   if (cores < needed)
     return `not pinned: ${cores} cores for ${needed} busy processes; the scheduler spreads them`
-  const parts = Object.entries(assignments).map(([name, cpu]) => `${name} on core ${cpu ?? 'any'}`)
+  const parts = Object.entries(assignments).map(
+    ([name, cpu]) =>
+      `${name} on ${typeof cpu === 'string' && cpu.includes(',') ? 'cores' : 'core'} ${cpu ?? 'any'}`,
+  )
   return `pinned with taskset -c: ${parts.join(', ')}`
 }
 
