@@ -4,6 +4,8 @@
  * proxy, so every byte they and the relay exchange is counted, both ways
  * (WebSocket framing, envelopes, acks and heartbeats included).
  */
+
+import type { ComparedStack, PerStack } from '../endpoints/comparison.js'
 import type { EndpointStack } from '../endpoints/endpoint.js'
 import {
   type EndpointAt,
@@ -14,6 +16,7 @@ import {
   runPaced,
 } from '../endpoints/measure.js'
 import { startByteProxy } from '../shared/byteProxy.js'
+import { formatBytes, printTable } from '../shared/stats.js'
 import { sleep } from '../shared/time.js'
 
 const IDLE_SECONDS = 2
@@ -98,8 +101,30 @@ export async function measureWireBytes(
 }
 
 /** Labels of the workloads, for the report. */
-export const WIRE_WORKLOADS = {
+const WIRE_WORKLOADS = {
   asks: `${ASKS.toLocaleString()} sequential asks (ask + reply)`,
   paced: `tells paced at ${PACED_RATE.toLocaleString()}/s`,
   flood: `tells, flood for ${FLOOD_SECONDS} s`,
 } as const
+
+/** Prints the wire bytes of both stacks, per relayed message and in total per direction. */
+export function printWireBytes(labels: PerStack<string>, wire: Partial<PerStack<WireFigures>>): void {
+  console.log(
+    '\n### Bytes on the wire per relayed message (TCP payload through a counting proxy, both clients, both ways)\n',
+  )
+  const rows = [['', 'idle (heartbeats)', ...Object.values(WIRE_WORKLOADS)]]
+  for (const stack of ['ws', 'troupe'] as ComparedStack[]) {
+    const figures = wire[stack]
+    if (figures === undefined) continue
+    const cell = (w: WireBytes) =>
+      `${w.perMessage.toFixed(1)} B (${formatBytes(w.toRelay)} in, ${formatBytes(w.fromRelay)} out)`
+    rows.push([
+      labels[stack],
+      `${formatBytes(figures.idleBytesPerSecond)}/s`,
+      cell(figures.asks),
+      cell(figures.paced),
+      cell(figures.flood),
+    ])
+  }
+  printTable(rows)
+}

@@ -54,6 +54,28 @@ export function ratioOf(a: number | undefined, b: number | undefined): number | 
 export const verdict = (met: boolean | undefined) =>
   met === undefined ? 'not measured' : met ? 'met' : 'NOT met'
 
+/**
+ * Prints one target line: `  what: met (1.23×)`, comparing `value` with
+ * `target` (`atMost`: value ≤ target; `below`: value < target; `atLeast`: value ≥ target).
+ */
+export function printTarget(
+  what: string,
+  value: number | undefined,
+  target: number,
+  direction: 'atMost' | 'below' | 'atLeast',
+  shown = formatRatio(value),
+): void {
+  const met =
+    value === undefined || Number.isNaN(value)
+      ? undefined
+      : direction === 'atMost'
+        ? value <= target
+        : direction === 'below'
+          ? value < target
+          : value >= target
+  console.log(`  ${what}: ${verdict(met)} (${shown})`)
+}
+
 /** Prints rows as an aligned table (a short row is padded with empty cells). */
 export function printTable(rows: string[][]): void {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)))
