@@ -128,11 +128,10 @@ export async function runScenario(config: ScenarioConfig): Promise<ScenarioFigur
     await sleep(SETTLE_MS)
     await step('memory', 60_000, async () => {
       figures.loaded = await hub.call('memory')
-      const counted = await hub.call('clients')
-      figures.hubClients = counted
-      const per = Math.max(1, counted.connected)
-      figures.heapPerClient = (figures.loaded.heapUsed - figures.baseline!.heapUsed) / per
-      figures.rssPerClient = (figures.loaded.rss - figures.baseline!.rss) / per
+      figures.hubClients = await hub.call('clients')
+      // per client placed on the hub; `hubClients` tells whether the hub still held them all
+      figures.heapPerClient = (figures.loaded.heapUsed - figures.baseline!.heapUsed) / figures.connected
+      figures.rssPerClient = (figures.loaded.rss - figures.baseline!.rss) / figures.connected
     })
     await step('idle CPU', config.idleSeconds * 1_000 + 60_000, async () => {
       // the client processes' share is read without timers: a saturated one answers late, or not at all

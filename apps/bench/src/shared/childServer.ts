@@ -33,9 +33,13 @@ export function serveCalls(handlers: Handlers): void {
       )
   })
   const crash = (error: unknown) => {
-    if (process.connected)
+    if (process.connected) {
       process.send?.({ id: -1, ok: false, error: errorText(error) }, () => process.exit(1))
-    else process.exit(1)
+      return
+    }
+    // nobody to tell over IPC (the driver disconnected): say it where a person can see it
+    console.error(`child process crashed: ${errorText(error)}`)
+    process.exit(1)
   }
   process.on('uncaughtException', crash)
   process.on('unhandledRejection', crash)
