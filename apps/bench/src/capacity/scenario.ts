@@ -44,7 +44,7 @@ export interface ScenarioFigures {
   /** Hub memory after GC before any client, and with every client connected. */
   baseline?: Memory
   loaded?: Memory
-  /** Clients as the hub counted them when `loaded` was measured: the per-client figures divide by `connected`. */
+  /** Clients as the hub counted them when `loaded` was measured (the per-client figures divide by `connected`). */
   hubClients?: HubClients
   heapPerClient?: number
   rssPerClient?: number
