@@ -12,8 +12,15 @@ export const WANTED_OPEN_FILES = 65_535
 let tasksetWorks: boolean | undefined
 let allowed: number[] | undefined
 
-/** Whether `taskset` is installed and works here (containers may forbid changing affinity). */
+/** Pinning turned off by `BENCH_PIN=0` (on a machine shared with other work, the scheduler may do better). */
+const pinningOff = () => process.env.BENCH_PIN === '0'
+
+/**
+ * Whether to pin: `taskset` is installed and works here (containers may
+ * forbid changing affinity), and `BENCH_PIN=0` did not turn pinning off.
+ */
 export function canPin(): boolean {
+  if (pinningOff()) return false
   tasksetWorks ??= spawnSync('taskset', ['-c', String(allowedCpus()[0] ?? 0), 'true']).status === 0
   return tasksetWorks
 }
@@ -60,6 +67,7 @@ export function describePinning(
   assignments: Record<string, number | string | undefined>,
   needed: number,
 ): string {
+  if (pinningOff()) return 'not pinned: BENCH_PIN=0'
   if (!canPin()) return 'not pinned: taskset is not available (or may not change affinity) here'
   const cores = allowedCpus().length
   if (cores < needed)
