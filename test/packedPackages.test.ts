@@ -73,7 +73,7 @@ export async function main(): Promise<string> {
   const tabOptions: BrowserNodeOptions = { seeds: [hub.url ?? ''] }
   const reply = await ref.ask({ name: 'packed' }, { timeoutMs: 1_000 })
   serveInspector(local)
-  const view = await local.ask<NodeView>(\`\${INSPECTOR_ACTOR}@a\`, { type: 'inspect' }, { timeoutMs: 1_000 })
+  const view = (await local.ask(\`\${INSPECTOR_ACTOR}@a\`, { type: 'inspect' }, { timeoutMs: 1_000 })) as NodeView
   const element: TroupeInspector | undefined = document.querySelector('troupe-inspector') ?? undefined
   void view.members.rows
   void element?.refresh
