@@ -76,12 +76,8 @@ export async function createNode<P extends Protocol = Untyped>(options: NodeOpti
   const node = await createCoreNode<P>({ role: listen === undefined ? 'client' : 'hub', ...rest, transport })
   if (registry !== undefined) registerTroupeMetrics(node, registry)
   readiness.started(node)
-  // readiness must drop the moment close() is called, long before the listener closes (after the grace)
-  const close = node.close.bind(node)
-  node.close = () => {
-    readiness.closeStarted()
-    return close()
-  }
+  // readiness drops the moment close() is called, long before the listener closes (after the grace)
+  node.once('closing', () => readiness.closeStarted())
   return node
 }
 

@@ -88,23 +88,23 @@ describe('registerTroupeMetrics', () => {
     expect(ok?.buckets?.find(([le]) => le === 0.05)?.[1]).toBe(2)
   })
 
-  it('exports the mailbox gauges only for a node that reports mailboxes', async () => {
+  it('exports the depth of the mailboxes', async () => {
     const node = await start({ id: 'mailboxes' })
     const registry = new Registry()
-    expect(registerTroupeMetrics(node, registry).names).not.toContain('troupe_mailbox_messages')
-    // a node whose metrics() reports mailboxes, as core is to
-    const reporting = new Proxy(node, {
-      get(target, key) {
-        if (key === 'metrics') return () => ({ ...target.metrics(), mailboxes: { queued: 7, maxQueued: 5 } })
-        const value = Reflect.get(target, key, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
+    registerTroupeMetrics(node, registry)
+    // an actor that holds its first message: the ones after it wait in the mailbox
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      release = resolve
     })
-    const other = new Registry()
-    expect(registerTroupeMetrics(reporting, other).names).toContain('troupe_mailbox_messages')
-    const families = await read(other)
+    const busy = node.spawn('busy', { receive: () => held })
+    for (let i = 0; i < 8; i++) busy.send(i)
+    node.spawn('idle', { receive() {} }).send(0)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const families = await read(registry)
     expect(seriesValue(families, 'troupe_mailbox_messages')).toBe(7)
-    expect(seriesValue(families, 'troupe_mailbox_max_messages')).toBe(5)
+    expect(seriesValue(families, 'troupe_mailbox_max_messages')).toBe(7)
+    release()
   })
 })
 

@@ -15,6 +15,14 @@ export interface EntityAsk {
 /** Dead-letter reasons that mean the node asked did not answer (for circuit breakers). */
 const UNANSWERED = new Set(['node-down', 'no-such-node', 'ttl-expired', 'queue-full'])
 
+/** How an ask ended, for circuit breakers and metrics. @internal */
+export interface AskEnded {
+  readonly node: string
+  readonly answered: boolean | undefined
+  readonly error: TroupeError | undefined
+  readonly openedAt: number
+}
+
 interface Pending {
   resolve(value: unknown): void
   reject(error: Error): void
@@ -26,6 +34,7 @@ interface Pending {
   readonly waitForNode: boolean
   /** For an ask to an entity: what it takes to send it to the entity's next owner. */
   readonly entity: EntityAsk | undefined
+  readonly openedAt: number
 }
 
 /**
@@ -40,12 +49,14 @@ export class PendingAsks {
   private readonly byNode = new Map<string, Set<number>>()
 
   /**
-   * @param outcome told how each ask to another node ended: answered (a reply,
-   * or an error its node sent), or not (a timeout, the node down or unreachable).
+   * @param outcome told how each ask ended: the node asked, whether that node
+   * answered (a reply, or an error it sent) or not (a timeout, the node down or
+   * unreachable; undefined when neither, as on close), the error if any, and
+   * when the ask opened.
    */
   constructor(
     private readonly clock: Clock,
-    private readonly outcome?: (node: string, answered: boolean) => void,
+    private readonly outcome?: (ended: AskEnded) => void,
   ) {}
 
   get size(): number {
@@ -65,8 +76,9 @@ export class PendingAsks {
       const timer = this.clock.setTimeout(() => {
         const entry = this.take(id)
         if (entry === undefined) return
-        this.outcome?.(entry.node, false)
-        reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
+        const error = new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`)
+        this.ended(entry, false, error)
+        reject(error)
       }, timeoutMs)
       this.pending.set(id, {
         resolve: resolve as (value: unknown) => void,
@@ -76,6 +88,7 @@ export class PendingAsks {
         node,
         waitForNode,
         entity,
+        openedAt: this.clock.now(),
       })
     })
     this.index(id, node)
@@ -115,7 +128,7 @@ export class PendingAsks {
   settle(id: number, value: unknown): boolean {
     const entry = this.take(id)
     if (entry === undefined) return false
-    this.outcome?.(entry.node, true)
+    this.ended(entry, true, undefined)
     entry.resolve(value)
     return true
   }
@@ -124,13 +137,20 @@ export class PendingAsks {
   fail(id: number, error: Error): boolean {
     const entry = this.take(id)
     if (entry === undefined) return false
-    const reason = (error as TroupeError).reason
-    if (reason === undefined || !UNANSWERED.has(reason)) {
-      if (reason !== 'circuit-open' && (error as TroupeError).code !== 'CLOSED')
-        this.outcome?.(entry.node, true)
-    } else this.outcome?.(entry.node, false)
+    const { reason, code } = error as TroupeError
+    const answered =
+      reason !== undefined && UNANSWERED.has(reason)
+        ? false
+        : reason === 'circuit-open' || code === 'CLOSED'
+          ? undefined
+          : true
+    this.ended(entry, answered, error instanceof TroupeError ? error : undefined)
     entry.reject(error)
     return true
+  }
+
+  private ended(entry: Pending, answered: boolean | undefined, error: TroupeError | undefined): void {
+    this.outcome?.({ node: entry.node, answered, error, openedAt: entry.openedAt })
   }
 
   /** Fails the asks to `node` that do not wait for it (it is down, or unknown): `error` says why. */

@@ -9,6 +9,7 @@ import type { Address } from '../address.js'
 import type { ConnectionState } from '../cluster/clientConnector.js'
 import type { Member } from '../cluster/membership.js'
 import type { DeliveryMetrics } from '../delivery/types.js'
+import type { TroupeErrorCode } from '../errors.js'
 import type { CircuitMetrics } from '../groups/circuitBreakers.js'
 import type { Group, GroupOptions } from '../groups/group.js'
 import type { LinkMetrics } from '../link/peerLink.js'
@@ -29,12 +30,25 @@ export interface NodeEvents {
   'member-left': (member: Member) => void
   /** This node's link to the cluster changed: a client's `'connecting' | 'online' | 'offline' | 'refused'`. */
   connection: (state: ConnectionState) => void
+  /** An ask of this node ended: answered (`'ok'`), or the code it failed with; how long it took. */
+  'ask-settled': (event: AskSettled) => void
+  /** `close()` was called: the node is on its way out. */
+  closing: () => void
+}
+
+/** How one ask ended (the `ask-settled` event). */
+export interface AskSettled {
+  readonly outcome: 'ok' | TroupeErrorCode
+  /** From the ask to its end, on the node's clock. */
+  readonly durationMs: number
 }
 
 /** Counters of a node, for monitoring. */
 export interface NodeMetrics extends DeliveryMetrics {
   /** Actors alive on this node. */
   actors: number
+  /** Messages waiting in all local mailboxes, and in the fullest one. */
+  mailboxes: { queued: number; maxQueued: number }
   /** Asks waiting for a reply. */
   pendingAsks: number
   /** Messages queued into local mailboxes. */
@@ -62,6 +76,8 @@ export interface Node<P extends Protocol = Untyped>
   readonly id: string
   /** The URL peers dial to reach this node, if it listens. */
   readonly url: string | undefined
+  /** `running`, then `closing` from the call to `close()` until it resolves, then `closed`. */
+  readonly state: 'running' | 'closing' | 'closed'
   /** The member table: this node first, then every member it knows (a client knows its hubs and the nodes it talks to). */
   members(): Member[]
   /** `online` once linked to a hub (hubs are always online), `connecting` while dialing, `offline` while the browser is, `refused` after a hub refused it. */

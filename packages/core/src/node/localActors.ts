@@ -58,6 +58,17 @@ export class LocalActors {
     return this.cells.get(name)?.depth
   }
 
+  /** Messages waiting in all mailboxes, and in the fullest. */
+  mailboxes(): { queued: number; maxQueued: number } {
+    let queued = 0
+    let maxQueued = 0
+    for (const cell of this.cells.values()) {
+      queued += cell.depth
+      if (cell.depth > maxQueued) maxQueued = cell.depth
+    }
+    return { queued, maxQueued }
+  }
+
   /** Whether the mailbox of `name` is full (a message now would overflow it). */
   isFull(name: string): boolean {
     return this.cells.get(name)?.isFull === true

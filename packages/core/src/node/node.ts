@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid'
 import type { ActorCell, ActorErrorEvent } from '../actor/actorCell.js'
 import type { ActorHost } from '../actor/actorHost.js'
 import { type ActorRef, type AskOptions, Ref, type SendOptions } from '../actor/actorRef.js'
-import { PendingAsks } from '../actor/asks.js'
+import { type AskEnded, PendingAsks } from '../actor/asks.js'
 import type { BehaviorSource } from '../actor/behavior.js'
 import { DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason } from '../actor/deadLetter.js'
 import type { Letter } from '../actor/letter.js'
@@ -92,11 +92,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     assertPositiveInteger('throughput', this.throughput)
     this.breakers =
       options.circuitBreaker === false ? undefined : new CircuitBreakers(this.clock, options.circuitBreaker)
-    this.asks = new PendingAsks(this.clock, (node, answered) => {
-      if (node === this.id || this.breakers === undefined) return
-      if (answered) this.breakers.succeeded(node)
-      else this.breakers.failed(node)
-    })
+    this.asks = new PendingAsks(this.clock, (ended) => this.askEnded(ended))
     this.actors = new LocalActors(this)
     this.mail = new IncomingMail({
       id: this.id,
@@ -395,6 +391,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     const cluster = this.cluster?.metrics()
     return {
       actors: this.actors.size,
+      mailboxes: this.actors.mailboxes(),
       pendingAsks: this.asks.size,
       delivered: this.actors.delivered,
       deadLetters: { ...this.deadLetters },
@@ -407,8 +404,15 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     }
   }
 
+  get state(): 'running' | 'closing' | 'closed' {
+    return this.closing === undefined ? 'running' : this.closed ? 'closed' : 'closing'
+  }
+
   close(): Promise<void> {
-    this.closing ??= this.shutdown()
+    if (this.closing === undefined) {
+      this.closing = this.shutdown()
+      this.emit('closing')
+    }
     return this.closing
   }
 
@@ -502,6 +506,15 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       },
       deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
     }
+  }
+
+  private askEnded({ node, answered, error, openedAt }: AskEnded): void {
+    if (node !== this.id && answered !== undefined && this.breakers !== undefined) {
+      if (answered) this.breakers.succeeded(node)
+      else this.breakers.failed(node)
+    }
+    if (this.listenerCount('ask-settled') > 0)
+      this.emit('ask-settled', { outcome: error?.code ?? 'ok', durationMs: this.clock.now() - openedAt })
   }
 
   private groupsNode(options: NodeOptions): GroupsNode {

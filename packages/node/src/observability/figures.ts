@@ -92,12 +92,6 @@ const perStream = (
   },
 })
 
-/** Shape of the mailbox figures core is to add to `NodeMetrics` (see docs/observability.md). */
-interface MailboxFigures {
-  mailboxes?: { queued: number; maxQueued: number }
-}
-const mailboxes = (m: NodeMetrics) => (m as NodeMetrics & MailboxFigures).mailboxes
-
 /** Every Troupe metric read from the node at scrape time, in the order they are exported. @internal */
 export const FIGURES: readonly Figure[] = [
   {
@@ -167,22 +161,12 @@ export const FIGURES: readonly Figure[] = [
     (m) => m.held,
   ),
   level('troupe_held_bytes', 'Bytes of the messages in the hold queue.', (m) => m.heldBytes),
-  {
-    ...level(
-      'troupe_mailbox_messages',
-      'Messages waiting in local mailboxes.',
-      (m) => mailboxes(m)?.queued ?? 0,
-    ),
-    present: (m) => mailboxes(m) !== undefined,
-  },
-  {
-    ...level(
-      'troupe_mailbox_max_messages',
-      'Messages in the fullest local mailbox.',
-      (m) => mailboxes(m)?.maxQueued ?? 0,
-    ),
-    present: (m) => mailboxes(m) !== undefined,
-  },
+  level('troupe_mailbox_messages', 'Messages waiting in local mailboxes.', (m) => m.mailboxes.queued),
+  level(
+    'troupe_mailbox_max_messages',
+    'Messages in the fullest local mailbox.',
+    (m) => m.mailboxes.maxQueued,
+  ),
   {
     name: 'troupe_members',
     help: "Members in this node's member table, by role and status (a client knows its hubs and the nodes it talks to).",

@@ -1,17 +1,10 @@
-import { type Node, TROUPE_ERROR_CODES, TroupeError, type TroupeErrorCode } from '@troupe/core'
+import { type AskSettled, type Node, TROUPE_ERROR_CODES, TroupeError } from '@troupe/core'
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 import { FIGURES, type Figure, type Labels } from './figures.js'
 import { createReader, type Reading } from './reading.js'
 
-/**
- * What a node reports when an ask ends, as the node event `ask-settled`: how
- * it ended (`'ok'`, or the code it rejected with) and how long it took. The
- * ask metrics count these; a node that does not emit them leaves them empty.
- */
-export interface AskSettledEvent {
-  readonly outcome: 'ok' | TroupeErrorCode
-  readonly durationMs: number
-}
+/** @deprecated the node event's type is core's {@link AskSettled} */
+export type AskSettledEvent = AskSettled
 
 /** Buckets of `troupe_ask_duration_seconds`: 1 ms to 30 s, for asks on a LAN and across the internet. */
 export const ASK_DURATION_BUCKETS: readonly number[] = [
@@ -125,27 +118,20 @@ export function registerTroupeMetrics(node: Node, registry: Registry): TroupeMet
     buckets: [...ASK_DURATION_BUCKETS],
     registers: [registry],
   })
-  const onAskSettled = (event: AskSettledEvent): void => {
+  const onAskSettled = (event: AskSettled): void => {
     const outcome = OUTCOMES.has(event.outcome) ? event.outcome.toLowerCase() : 'other'
     asks.inc({ outcome })
     askDuration.observe({ outcome }, event.durationMs / 1_000)
   }
-  // core's NodeEvents do not list `ask-settled` yet: listen by name, so asks are counted once nodes emit it
-  const events = node as unknown as EventSource
-  events.on('ask-settled', onAskSettled)
+  node.on('ask-settled', onAskSettled)
 
   return {
     names,
     unregister() {
-      events.off('ask-settled', onAskSettled)
+      node.off('ask-settled', onAskSettled)
       for (const name of names) registry.removeSingleMetric(name)
     },
   }
-}
-
-interface EventSource {
-  on(event: string, listener: (event: AskSettledEvent) => void): unknown
-  off(event: string, listener: (event: AskSettledEvent) => void): unknown
 }
 
 function labelKey(labels: Labels): string {
