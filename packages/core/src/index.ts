@@ -56,6 +56,7 @@ export type { EntityMetrics } from './placement/entityHost.js'
 export type { DefineOptions, EntityBehavior, EntityContext, EntityFactory } from './placement/entityTypes.js'
 export { type MemoryStorageOptions, memoryStorage } from './storage/memoryStorage.js'
 export type { Lease, Storage, Stored } from './storage/storage.js'
+export type { FanOutSpan, OutgoingSpan, Tracing } from './tracing/tracing.js'
 export {
   CLOSE_CODES,
   type Connection,

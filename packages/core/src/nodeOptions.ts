@@ -8,6 +8,7 @@ import type { CircuitBreakerOptions } from './groups/circuitBreakers.js'
 import type { BackoffOptions } from './link/backoff.js'
 import type { HopOptions } from './link/peerLink.js'
 import type { Storage } from './storage/storage.js'
+import type { Tracing } from './tracing/tracing.js'
 import type { Transport } from './transport/transport.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
 import type { NodeRole } from './wire/envelope.js'
@@ -129,6 +130,12 @@ export interface NodeOptions {
    * trial ask goes. `false` turns it off. @default { failures: 5, coolDownMs: 5_000 }
    */
   circuitBreaker?: CircuitBreakerOptions | false
+  /**
+   * Traces messages: a send made within a trace carries its context, and the
+   * handler runs in a child span (see {@link Tracing}; `openTelemetry()` from
+   * `@troupe/core/otel`). @default none: nothing is traced, messages carry nothing
+   */
+  tracing?: Tracing
   /** Where entities this node hosts keep their state and leases; needed to `define` a kind. */
   storage?: Storage
   /**

@@ -36,6 +36,7 @@ import { Entities, type EntitiesNode } from '../placement/entities.js'
 import { ENTITY_PREFIX } from '../placement/entityHost.js'
 import { parseEntityAddress } from '../placement/entityRef.js'
 import type { DefineOptions, EntityFactory } from '../placement/entityTypes.js'
+import type { FanOutSpan, Tracing } from '../tracing/tracing.js'
 import { assertPositiveInteger, assertPositiveNumber } from '../validate.js'
 import { FrameCodec } from '../wire/codec.js'
 import type { DataEnvelope, RoutedControlEnvelope } from '../wire/envelope.js'
@@ -56,6 +57,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   readonly incarnation: number
   readonly codec: FrameCodec
   readonly delivery: Delivery | undefined
+  readonly tracing: Tracing | undefined
   private readonly askTimeoutMs: number
   private readonly holdTtlMs: number
   private readonly closeGraceMs: number
@@ -88,6 +90,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.clock = options.clock ?? realClock
     this.askTimeoutMs = options.askTimeoutMs ?? DEFAULTS.askTimeoutMs
     assertPositiveNumber('askTimeoutMs', this.askTimeoutMs)
+    this.tracing = options.tracing
     this.throughput = options.throughput ?? DEFAULTS.throughput
     assertPositiveInteger('throughput', this.throughput)
     this.breakers =
@@ -188,14 +191,35 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return new Ref(this, address, name, node)
   }
 
-  send(target: Address | AnyRef, message: unknown, options?: SendOptions, from?: Address): boolean {
+  send(
+    target: Address | AnyRef,
+    message: unknown,
+    options?: SendOptions,
+    from?: Address,
+    fanOut?: FanOutSpan,
+  ): boolean {
     const ref = this.resolve(target)
-    const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id }
-    if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
-    return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
+    const span = this.tracing?.outgoing('send', ref.address, fanOut)
+    const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id, trace: span?.context }
+    if (span === undefined) {
+      if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
+      return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
+    }
+    try {
+      if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
+      return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
+    } finally {
+      span.end()
+    }
   }
 
-  ask(target: Address | AnyRef, message: unknown, options?: AskOptions, from?: Address): Promise<unknown> {
+  ask(
+    target: Address | AnyRef,
+    message: unknown,
+    options?: AskOptions,
+    from?: Address,
+    fanOut?: FanOutSpan,
+  ): Promise<unknown> {
     const ref = this.resolve(target)
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
@@ -205,7 +229,20 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (!remote) prepareValue(message, 'message')
     const waitForNode = options?.waitForNode === true
     const { id, promise } = this.asks.open(ref.address, ref.nodeId, timeoutMs, waitForNode)
-    const letter: Letter = { to: ref.address, from, message, askId: id, origin: this.id }
+    const span = this.tracing?.outgoing('ask', ref.address, fanOut)
+    if (span !== undefined)
+      promise.then(
+        () => span.end(),
+        (error: unknown) => span.end(error),
+      )
+    const letter: Letter = {
+      to: ref.address,
+      from,
+      message,
+      askId: id,
+      origin: this.id,
+      trace: span?.context,
+    }
     if (!remote) this.sendLocal(ref, letter)
     else {
       const standing = this.standing(ref.nodeId)
@@ -533,8 +570,11 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       reportedLoad: (node, name) => this.cluster?.reportedLoad(node, name) ?? 0,
       refuses: (node) => this.breakers?.isOpen(node) === true,
       ref: (address) => this.ref(address),
-      send: (address, message, sendOptions) => this.send(address, message, sendOptions),
-      ask: (address, message, askOptions) => this.ask(address, message, askOptions),
+      send: (address, message, sendOptions, fanOut) =>
+        this.send(address, message, sendOptions, undefined, fanOut),
+      ask: (address, message, askOptions, fanOut) =>
+        this.ask(address, message, askOptions, undefined, fanOut),
+      fanOut: (kind, group) => this.tracing?.fanOut(kind, group),
       deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
     }
   }

@@ -24,6 +24,7 @@ type FieldKind =
   | 'bytes'
   | 'members'
   | 'kinds'
+  | 'trace'
   | 'groupNames'
   | 'groupEntries'
   | 'load'
@@ -77,7 +78,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
       ['from', 'address?'],
       ['askId', 'uint'],
       ['body', 'bytes'],
-      ['trace', 'string?'],
+      ['trace', 'trace'],
     ],
     optional: 1,
   },
@@ -168,6 +169,8 @@ const UNREACHABLE_REASONS = new Set(['unknown', 'down', 'left', 'no-route'])
 const REASONS = new Set<string>(DEAD_LETTER_REASONS)
 /** frame → envelope → members → member → kinds: nothing valid nests deeper. */
 const MAX_FRAME_DEPTH = 5
+/** Longest trace context (`traceparent` is 55 characters; `tracestate` at most 512 by the W3C). */
+const MAX_TRACE_LENGTH = 600
 /** Most actors one heartbeat reports the load of. */
 const MAX_LOAD_ENTRIES = 64
 /** Most entity kinds one node may host. */
@@ -397,7 +400,7 @@ function readFields(
     else {
       const problem = fieldProblem(value, kind)
       if (problem !== undefined) throw new ProtocolError(`${where()}: field "${name}" ${problem}`)
-      out[name] = value === null && kind.endsWith('?') ? undefined : value
+      out[name] = value === null && (kind.endsWith('?') || kind === 'trace') ? undefined : value
     }
   }
   return out
@@ -448,6 +451,10 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
         value.every((kind) => typeof kind === 'string' && KIND_NAME.test(kind))
         ? undefined
         : `must be at most ${MAX_KINDS} entity kind names`
+    case 'trace':
+      return value === null || (typeof value === 'string' && value.length <= MAX_TRACE_LENGTH)
+        ? undefined
+        : `must be a trace context of at most ${MAX_TRACE_LENGTH} characters`
     case 'groupNames':
       return Array.isArray(value) && value.length <= MAX_WATCHED_GROUPS && value.every(isGroupName)
         ? undefined
