@@ -9,6 +9,7 @@ export {
   type AskResult,
   forkNodeWorker,
   type NodeWorker,
+  type SpanInfo,
   type StartedNodeWorker,
   type StreamOptions,
   startNodeWorker,
