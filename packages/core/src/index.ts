@@ -47,7 +47,7 @@ export type { Group, GroupAskOptions, GroupOptions, GroupReplies } from './group
 export type { GroupStrategy } from './groups/strategies.js'
 export type { BackoffOptions } from './link/backoff.js'
 export { HandshakeClosedError } from './link/handshake.js'
-export type { HopOptions, LinkMetrics } from './link/peerLink.js'
+export type { ClientSummary, HopOptions, LinkMetrics } from './link/peerLink.js'
 export type { AskSettled, Node, NodeEvents, NodeMetrics } from './node/api.js'
 export type { Terminated, TerminatedReason } from './node/deathWatch.js'
 export { createNode } from './node/node.js'

@@ -37,6 +37,8 @@ import { GroupGossip } from './groupGossip.js'
 import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
 
+const NO_SUMMARY: readonly number[] = []
+
 /** Resolved cluster settings (defaults applied by the node). @internal */
 export interface ClusterSettings {
   transport: Transport
@@ -82,6 +84,8 @@ export interface ClusterHost {
   /** A row of the member table changed (status, route, hosted kinds): placement may differ now. */
   membersChanged(): void
   connectionStateChanged(state: ConnectionState): void
+  /** What a client tells its hub of itself with its heartbeats (see `HeartbeatEnvelope.summary`). */
+  summary(): readonly number[]
   /** A client sent an envelope claiming to be someone else's, or only a hub's to send: dropped. */
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void
 }
@@ -302,6 +306,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   loadReport(): (string | number)[] {
     return this.host.groups.loadReport()
+  }
+
+  summaryReport(): readonly number[] {
+    return this.settings.role === 'client' ? this.host.summary() : NO_SUMMARY
   }
 
   linkDown(link: PeerLink): void {

@@ -22,6 +22,9 @@ export interface WatchHost {
   linkDown(link: PeerLink): void
 }
 
+/** How often a busy client (one that never needs a heartbeat to be heard) still tells its hub its summary. */
+const SUMMARY_EVERY_MS = 5_000
+
 /**
  * The failure detector and the heartbeats. Hub links (a few) are looked at
  * on every tick: a heartbeat each way, silence past `downAfterMs` is a failed
@@ -88,9 +91,12 @@ export class ConnectionWatch {
       this.drop(link)
       return
     }
-    if (link.isUp && (this.settings.role === 'hub' || now - link.lastSent >= this.clientPeriod())) {
-      link.heartbeat(now)
-    }
+    // a client heartbeats when quiet, and now and then anyway: its heartbeat carries its summary
+    const due =
+      this.settings.role === 'hub' ||
+      now - link.lastSent >= this.clientPeriod() ||
+      now - link.lastSummaryAt >= SUMMARY_EVERY_MS
+    if (link.isUp && due) link.heartbeat(now)
     this.host.observeLink(link)
   }
 

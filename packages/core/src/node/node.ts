@@ -412,6 +412,13 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.emitWhenReady(() => this.emit('connection', state))
   }
 
+  summary(): readonly number[] {
+    const delivery = this.delivery?.metrics() ?? EMPTY_DELIVERY
+    let deadLetters = 0
+    for (const reason of DEAD_LETTER_REASONS) deadLetters += this.deadLetters[reason]
+    return [delivery.sent, delivery.received, deadLetters, this.actors.size, this.asks.size, delivery.held]
+  }
+
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void {
     if (envelope.type !== 'message') return // counted on the link; nothing to report beyond that
     this.deadLetters.rejected++

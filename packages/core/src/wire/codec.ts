@@ -25,6 +25,7 @@ type FieldKind =
   | 'members'
   | 'kinds'
   | 'trace'
+  | 'summary'
   | 'groupNames'
   | 'groupEntries'
   | 'load'
@@ -134,6 +135,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
       ['sentAt', 'number'],
       ['echo', 'bool'],
       ['load', 'load'],
+      ['summary', 'summary'],
     ],
   },
   gossip: { code: ENVELOPE_CODES.GOSSIP, fields: [['members', 'members']] },
@@ -171,6 +173,8 @@ const REASONS = new Set<string>(DEAD_LETTER_REASONS)
 const MAX_FRAME_DEPTH = 5
 /** Longest trace context (`traceparent` is 55 characters; `tracestate` at most 512 by the W3C). */
 const MAX_TRACE_LENGTH = 600
+/** Most figures in a client's summary (six now; room to add). */
+const MAX_SUMMARY_LENGTH = 16
 /** Most actors one heartbeat reports the load of. */
 const MAX_LOAD_ENTRIES = 64
 /** Most entity kinds one node may host. */
@@ -455,6 +459,10 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
       return value === null || (typeof value === 'string' && value.length <= MAX_TRACE_LENGTH)
         ? undefined
         : `must be a trace context of at most ${MAX_TRACE_LENGTH} characters`
+    case 'summary':
+      return Array.isArray(value) && value.length <= MAX_SUMMARY_LENGTH && value.every(isUint)
+        ? undefined
+        : `must be at most ${MAX_SUMMARY_LENGTH} non-negative integers`
     case 'groupNames':
       return Array.isArray(value) && value.length <= MAX_WATCHED_GROUPS && value.every(isGroupName)
         ? undefined
