@@ -11,6 +11,8 @@ import { assertGroupName } from './names.js'
 import { OwnGroups } from './ownGroups.js'
 import { GROUP_STRATEGIES } from './strategies.js'
 
+/** Most groups `node.metrics().groups` lists. */
+const MAX_GROUPS_REPORTED = 100
 /** Most actors a heartbeat reports the load of. */
 const MAX_LOAD_REPORTED = 64
 
@@ -134,6 +136,17 @@ export class Groups {
   /** The groups this client watches. */
   watchedGroups(): string[] {
     return [...this.watched.keys()]
+  }
+
+  /** The groups known here with their members on nodes that are up: the first `limit` by name. */
+  counts(limit = MAX_GROUPS_REPORTED): Record<string, number> {
+    const names = [...this.directory.groups()]
+      .map(([name]) => name)
+      .sort()
+      .slice(0, limit)
+    const counts = Object.create(null) as Record<string, number>
+    for (const name of names) counts[name] = this.members(name).length
+    return counts
   }
 
   /** For heartbeats: `[actor, depth, ...]` of this node's group members with mail waiting. */

@@ -443,6 +443,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       relayed: cluster?.relayed ?? 0,
       clients: cluster?.clients ?? 0,
       entities: this.entities.metrics,
+      groups: this.groups.counts(),
       circuits: this.breakers?.metrics() ?? {},
       peers: cluster?.peers ?? (Object.create(null) as Record<string, LinkMetrics>),
     }
