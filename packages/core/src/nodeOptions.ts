@@ -72,7 +72,13 @@ export interface NodeOptions {
   maxTtlMs?: number
   /** Heartbeat period of links between hubs. @default 250 */
   heartbeatMs?: number
-  /** A client sends its hub a heartbeat when it has sent nothing else for this long. @default 1_000 */
+  /**
+   * A client sends its hub a heartbeat when it has sent nothing else for this
+   * long (the hub echoes it). Idle tabs cost their hub one round trip per
+   * period each: the period sets what an idle tab costs against how soon a
+   * silent tab, or a hub gone silent, is noticed (a closed connection is
+   * noticed at once). @default 5_000
+   */
   clientHeartbeatMs?: number
   /** Silence after which a peer is suspect. @default 750 */
   suspectAfterMs?: number

@@ -125,8 +125,32 @@ describe('client nodes (browser tabs) behind hubs', () => {
     cluster.net.resume('t1')
     nodeControls(t1).setBackground(false)
     cluster.net.partition('t1', 'h1') // now really gone: no pings answered
-    await cluster.run(3_000)
+    await cluster.run(10_000) // silent past 1.5 × clientHeartbeatMs + downAfterMs (9 s)
     expect(events).toEqual(['member-down t1'])
+    expect(deadLetters(h1)).toEqual([])
+  })
+
+  it('tells a sender to slow down before a tab that reads nothing costs it its bound', async () => {
+    cluster = memoryCluster()
+    const h1 = await cluster.start('h1')
+    const t1 = await cluster.start('t1', ['h1'], { role: 'client' })
+    t1.spawn('sink', { receive() {} })
+    await cluster.run(300)
+    cluster.net.pause('t1')
+    const kilobyte = 'x'.repeat(1_024)
+    let accepted = 0
+    while (h1.send('sink@t1', kilobyte)) accepted++
+    // told to slow down at half the 4 MiB bound for a client: no message was refused
+    expect(accepted).toBeGreaterThan(1_500)
+    expect(accepted).toBeLessThan(2_100)
+    expect(deadLetters(h1)).toEqual([])
+    cluster.net.resume('t1')
+    let drained = false
+    void h1.drain('t1').then(() => {
+      drained = true
+    })
+    for (let waited = 0; !drained && waited < 30_000; waited += 100) await cluster.run(100)
+    expect(drained).toBe(true)
     expect(deadLetters(h1)).toEqual([])
   })
 })
