@@ -84,6 +84,8 @@ export interface ClusterHost {
   /** A row of the member table changed (status, route, hosted kinds): placement may differ now. */
   membersChanged(): void
   connectionStateChanged(state: ConnectionState): void
+  /** Whether asks of this node wait for answers. */
+  hasPendingAsks(): boolean
   /** What a client tells its hub of itself with its heartbeats (see `HeartbeatEnvelope.summary`). */
   summary(): readonly number[]
   /** A client sent an envelope claiming to be someone else's, or only a hub's to send: dropped. */
@@ -306,6 +308,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   loadReport(): (string | number)[] {
     return this.host.groups.loadReport()
+  }
+
+  awaitingAnswers(): boolean {
+    return this.host.hasPendingAsks() || !this.delivery.settled
   }
 
   summaryReport(): readonly number[] {

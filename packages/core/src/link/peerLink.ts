@@ -131,8 +131,8 @@ export class PeerLink {
   load: ReadonlyMap<string, number> = NO_LOAD
   /** What the peer (a client) last said of itself. */
   reported: ClientSummary | undefined
-  /** When this side last sent a heartbeat. */
-  lastSummaryAt = 0
+  /** When this side last sent a heartbeat (not an echo). */
+  lastHeartbeatAt = 0
 
   constructor(
     readonly peerId: string,
@@ -210,7 +210,7 @@ export class PeerLink {
 
   /** A heartbeat: liveness for the peer and a round-trip sample for this side. */
   heartbeat(now: number): void {
-    this.lastSummaryAt = now
+    this.lastHeartbeatAt = now
     this.sendControl({
       type: 'heartbeat',
       sentAt: now,

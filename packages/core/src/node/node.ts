@@ -412,6 +412,10 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.emitWhenReady(() => this.emit('connection', state))
   }
 
+  hasPendingAsks(): boolean {
+    return this.asks.size > 0
+  }
+
   summary(): readonly number[] {
     const delivery = this.delivery?.metrics() ?? EMPTY_DELIVERY
     let deadLetters = 0

@@ -79,6 +79,29 @@ describe('client nodes (browser tabs) behind hubs', () => {
     expect([...deadLetters(t1), ...deadLetters(t2)]).toEqual([])
   })
 
+  it('notices a hub gone silent within 2.5 s while it waits on an answer, and gets it through another hub', async () => {
+    cluster = memoryCluster()
+    const h1 = await cluster.start('h1')
+    const h2 = await cluster.start('h2', ['h1'])
+    h2.spawn('echo', { receive: (m, ctx) => ctx.reply(m) })
+    const t1 = await cluster.start('t1', ['h1', 'h2'], { role: 'client' })
+    await cluster.run(500)
+    expect(h1.members().find((m) => m.id === 't1')?.via).toBe('h1')
+    // h1 stops answering t1, without closing anything (a frozen process, a dead machine)
+    cluster.net.partition('t1', 'h1')
+    const asked = t1.ask('echo@h2', 'still there?', { timeoutMs: 5_000 })
+    let answer: unknown
+    void asked.then((value) => {
+      answer = value
+    })
+    const started = cluster.clock.now()
+    while (answer === undefined && cluster.clock.now() - started < 5_000) await cluster.run(100)
+    expect(answer).toBe('still there?')
+    // idle, it would wait 2.5 × clientHeartbeatMs (12.5 s); waiting on an answer, 2.5 s
+    expect(cluster.clock.now() - started).toBeLessThan(4_000)
+    expect(t1.connectionState).toBe('online')
+  })
+
   it('reconnects by itself to a restarted hub (a new incarnation), and what it sent meanwhile arrives', async () => {
     cluster = memoryCluster()
     await cluster.start('h1', [], { incarnation: 1 })
