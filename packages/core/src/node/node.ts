@@ -28,11 +28,11 @@ import type { DeliveryMetrics, SendResult, Standing } from '../delivery/types.js
 import { TroupeError } from '../errors.js'
 import { CircuitBreakers } from '../groups/circuitBreakers.js'
 import type { Group, GroupOptions } from '../groups/group.js'
-import { Groups, type GroupsNode } from '../groups/groups.js'
+import { Groups } from '../groups/groups.js'
 import { queueMicrotask, reportUnhandled, yieldToHost } from '../host.js'
 import type { LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { clusterSettings, type NodeOptions } from '../nodeOptions.js'
-import { Entities, type EntitiesNode } from '../placement/entities.js'
+import { Entities } from '../placement/entities.js'
 import { ENTITY_PREFIX } from '../placement/entityHost.js'
 import { parseEntityAddress } from '../placement/entityRef.js'
 import type { DefineOptions, EntityFactory } from '../placement/entityTypes.js'
@@ -42,9 +42,10 @@ import { FrameCodec } from '../wire/codec.js'
 import type { DataEnvelope, RoutedControlEnvelope } from '../wire/envelope.js'
 import { encodeValue, prepareValue } from '../wire/values.js'
 import type { Node, NodeEvents, NodeMetrics } from './api.js'
-import { DeathWatch, type DeathWatchNode, WATCH_ACTOR } from './deathWatch.js'
+import { DeathWatch, WATCH_ACTOR } from './deathWatch.js'
 import { IncomingMail } from './incomingMail.js'
 import { LocalActors } from './localActors.js'
+import { deathWatchNodeOf, entitiesNodeOf, groupsNodeOf } from './services.js'
 
 const REF_CACHE_SIZE = 4_096
 const NOT_IN_A_CLUSTER = { reason: 'node-down', detail: 'this node is not in a cluster' } as const
@@ -58,12 +59,15 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   readonly codec: FrameCodec
   readonly delivery: Delivery | undefined
   readonly tracing: Tracing | undefined
-  private readonly askTimeoutMs: number
-  private readonly holdTtlMs: number
+  /** @internal */
+  readonly askTimeoutMs: number
+  /** @internal */
+  readonly holdTtlMs: number
   private readonly closeGraceMs: number
   private readonly handshakeTimeoutMs: number
   private readonly remoteErrorStacks: boolean
-  private readonly actors: LocalActors
+  /** @internal */
+  readonly actors: LocalActors
   private readonly refs = new Map<Address, Ref>()
   readonly asks: PendingAsks
   private readonly mail: IncomingMail
@@ -71,9 +75,11 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   /** @internal read by the cluster */
   readonly groups: Groups
   private readonly deathWatch: DeathWatch
-  private readonly breakers: CircuitBreakers | undefined
+  /** @internal */
+  readonly breakers: CircuitBreakers | undefined
   private placementStale = false
-  private readonly cluster: Cluster | undefined
+  /** @internal */
+  readonly cluster: Cluster | undefined
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
     DeadLetterReason,
     number
@@ -118,14 +124,14 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
       maxEnvelopesPerFrame: options.maxEnvelopesPerFrame ?? DEFAULTS.maxEnvelopesPerFrame,
     })
-    this.groups = new Groups(this.groupsNode(options))
-    this.deathWatch = new DeathWatch(this.watchNode())
+    this.groups = new Groups(groupsNodeOf(this, options))
+    this.deathWatch = new DeathWatch(deathWatchNodeOf(this))
     if (options.transport !== undefined) {
       const settings = clusterSettings(options)
       this.delivery = new Delivery(this, settings.delivery)
       this.cluster = new Cluster(this, this.delivery, settings.cluster)
     }
-    this.entities = new Entities(this.entitiesNode(options))
+    this.entities = new Entities(entitiesNodeOf(this, options))
   }
 
   get url(): string | undefined {
@@ -487,7 +493,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     else emit()
   }
 
-  private resolve(target: Address | AnyRef): Ref {
+  /** @internal */
+  resolve(target: Address | AnyRef): Ref {
     if (target instanceof Ref) return target
     const address = typeof target === 'string' ? target : target?.address
     let ref = this.refs.get(address)
@@ -525,38 +532,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     }
   }
 
-  private entitiesNode(options: NodeOptions): EntitiesNode {
-    return {
-      id: this.id,
-      incarnation: this.incarnation,
-      clock: this.clock,
-      storage: options.storage,
-      asks: this.asks,
-      leaseMs: options.entityLeaseMs ?? DEFAULTS.entityLeaseMs,
-      maxStateBytes: options.link?.maxMessageBytes ?? DEFAULTS.link.maxMessageBytes,
-      holdTtlMs: this.holdTtlMs,
-      askTimeoutMs: this.askTimeoutMs,
-      unknownKindGraceMs: DEFAULTS.unknownNodeGraceMs,
-      hostsOf: (kind) => this.hostsOf(kind),
-      isAlive: (id) => id === this.id || this.standing(id) === 'up',
-      fallback: () => this.cluster?.hubId(),
-      hostKind: (kind, clients) => this.cluster?.hostKind(kind, clients),
-      spawnActivation: (name, behavior) =>
-        this.actors.cellOf(this.actors.spawn(name, behavior, undefined, undefined)),
-      route: (letter, ttlMs) => {
-        const ref = this.resolve(letter.to)
-        if (ref.nodeId === this.id) this.sendLocal(ref, letter)
-        else this.sendRemote(letter, encodeValue(letter.message), ttlMs)
-      },
-      reply: (letter, value) => this.reply(letter, value, letter.to),
-      fail: (letter, error) => {
-        if (error.reason !== undefined) this.deadLetter(letter, error.reason, error.message)
-        else this.failAsk(letter, error)
-      },
-      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
-    }
-  }
-
   private askEnded({ node, answered, error, openedAt }: AskEnded): void {
     if (node !== this.id && answered !== undefined && this.breakers !== undefined) {
       if (answered) this.breakers.succeeded(node)
@@ -564,45 +539,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     }
     if (this.listenerCount('ask-settled') > 0)
       this.emit('ask-settled', { outcome: error?.code ?? 'ok', durationMs: this.clock.now() - openedAt })
-  }
-
-  private groupsNode(options: NodeOptions): GroupsNode {
-    return {
-      id: this.id,
-      incarnation: this.incarnation,
-      clock: this.clock,
-      askTimeoutMs: this.askTimeoutMs,
-      graceMs: DEFAULTS.unknownNodeGraceMs,
-      isClient: options.transport !== undefined && clusterSettings(options).cluster.role === 'client',
-      random: options.random ?? Math.random,
-      isUp: (node) => node === this.id || this.standing(node) === 'up',
-      publish: (list, touched) => this.cluster?.publishGroups(list, touched),
-      watch: () => this.cluster?.watchGroups(),
-      mailboxDepth: (name) => this.actors.depthOf(name),
-      reportedLoad: (node, name) => this.cluster?.reportedLoad(node, name) ?? 0,
-      refuses: (node) => this.breakers?.isOpen(node) === true,
-      ref: (address) => this.ref(address),
-      send: (address, message, sendOptions, fanOut) =>
-        this.send(address, message, sendOptions, undefined, fanOut),
-      ask: (address, message, askOptions, fanOut) =>
-        this.ask(address, message, askOptions, undefined, fanOut),
-      fanOut: (kind, group) => this.tracing?.fanOut(kind, group),
-      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
-    }
-  }
-
-  private watchNode(): DeathWatchNode {
-    return {
-      id: this.id,
-      ref: (address) => this.ref(address),
-      isAlive: (name) => this.actors.depthOf(name) !== undefined,
-      gone: (node) => {
-        const standing = this.standing(node)
-        return standing === 'down' || standing === 'left' ? standing : undefined
-      },
-      tell: (node, message) => this.send(`${WATCH_ACTOR}@${node}`, message),
-      deliver: (watcher, message) => this.send(watcher, message),
-    }
   }
 
   /** The name of `ref`, an actor of this node; throws `BAD_ARGUMENT` for one elsewhere. */
@@ -617,7 +553,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   /** The members up (or suspect) that host entities of `kind`, this node included. */
-  private hostsOf(kind: string): string[] {
+  /** @internal */
+  hostsOf(kind: string): string[] {
     if (this.cluster !== undefined) return this.cluster.membership.hostsOf(kind)
     return this.entities.defines(kind) ? [this.id] : []
   }
@@ -632,7 +569,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   /** To a local mailbox, by reference: messages are immutable (see docs/api.md), and sendable like remote ones. */
-  private sendLocal(ref: Ref, letter: Letter): boolean {
+  /** @internal */
+  sendLocal(ref: Ref, letter: Letter): boolean {
     if (letter.askId === 0) prepareValue(letter.message, 'message')
     if (this.closed) {
       this.deadLetter(letter, 'stopped')
@@ -641,7 +579,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return this.deliverLetter(ref.name, ref, letter)
   }
 
-  private sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {
+  /** @internal */
+  sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {
     return this.sendEnvelope(messageEnvelope(letter, body, this.incarnation), letter, ttlMs)
   }
 
