@@ -189,6 +189,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
     if (settings.role === 'hub') {
       this.mesh = new HubMesh({
         selfId: host.id,
+        ownUrl: () => this.url,
         clock: host.clock,
         seeds: settings.seeds,
         isClosed: () => this.closed,
@@ -578,7 +579,11 @@ export class Cluster implements LinkHost, ConnectionsHost {
     }
     if (this.ticks % 20 === 0) this.gossip.refresh()
     if (this.connector !== undefined) void this.connector.ensure()
-    else if (this.hubLink() === undefined && !this.mesh?.dialingSeeds && second) void this.mesh?.dialSeeds()
+    else if (second && this.mesh !== undefined) {
+      // a seed or a known hub that a fault kept apart is tried again: no partition outlives its cause
+      if (!this.mesh.dialingSeeds) void this.mesh.dialSeeds()
+      this.mesh.connectHubs()
+    }
     this.scheduleTick()
   }
 
