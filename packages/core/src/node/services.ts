@@ -12,6 +12,7 @@ import type { TroupeNode } from './node.js'
 export function entitiesNodeOf(node: TroupeNode, options: NodeOptions): EntitiesNode {
   return {
     id: node.id,
+    tracing: node.tracing,
     incarnation: node.incarnation,
     clock: node.clock,
     storage: options.storage,

@@ -5,7 +5,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-node'
-import type { Node } from '@troupe/core'
+import { memoryStorage, type Node } from '@troupe/core'
 import { openTelemetry } from '@troupe/core/otel'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { type MemoryCluster, memoryCluster } from './harness.js'
@@ -103,6 +103,30 @@ describe('tracing', () => {
     const fanOut = spanNamed(spans, 'broadcast g')
     const linked = spans.filter((s) => s.links.some((l) => l.context.spanId === fanOut.spanContext().spanId))
     expect(linked.map((s) => s.name).sort()).toEqual(['send a@worker', 'send b@worker'])
+  })
+
+  it('traces an ask to an entity to the handler of its activation, wherever it lives', async () => {
+    const c = memoryCluster()
+    cluster = c
+    const tracing = openTelemetry()
+    const storage = memoryStorage({ clock: c.clock })
+    const hub = await c.start('hub', [], { tracing, storage })
+    hub.define('counter', () => ({ receive: (_m, ctx) => ctx.reply('ok') }))
+    const tab = await c.start('tab', ['hub'], { role: 'client', tracing })
+    await c.run(300)
+    const answer = trace.getTracer('test').startActiveSpan('click', (root) => {
+      const asked = tab.entity('counter', 'k').ask('inc')
+      root.end()
+      return asked
+    })
+    await c.run(500)
+    expect(await answer).toBe('ok')
+    const spans = exporter.getFinishedSpans()
+    const client = spanNamed(spans, 'ask entity:counter:k')
+    const server = spans.find((s) => s.kind === SpanKind.SERVER)
+    expect(server?.name).toMatch(/^handle entity:counter/)
+    expect(parentOf(server!)).toBe(client.spanContext().spanId)
+    expect(server!.spanContext().traceId).toBe(spanNamed(spans, 'click').spanContext().traceId)
   })
 
   it('creates nothing and sends nothing outside a trace', async () => {
