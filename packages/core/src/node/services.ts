@@ -79,5 +79,6 @@ export function deathWatchNodeOf(node: TroupeNode): DeathWatchNode {
     },
     tell: (id, message) => node.send(`${WATCH_ACTOR}@${id}`, message),
     deliver: (watcher, message) => node.send(watcher, message),
+    refused: (letter, detail) => node.deadLetter(letter, 'queue-full', detail),
   }
 }
