@@ -47,6 +47,8 @@ const hubs = hubPorts.map((port, i) => ({
 const running = (hub) =>
   hub.child !== undefined && hub.child.exitCode === null && hub.child.signalCode === null
 
+let stopping = false
+
 /** Starts `hub`; resolves once it listens. */
 function startHub(hub) {
   const child = spawn(process.execPath, ['--enable-source-maps', join(here, 'dist/hub/main.js')], {
@@ -66,7 +68,12 @@ function startHub(hub) {
   hub.child = child
   hub.expectExit = false
   child.once('exit', (code, signal) => {
-    if (!hub.expectExit) console.error(`[demo] hub ${hub.id} stopped (${signal ?? `exit code ${code}`})`)
+    // Ctrl-C reaches the hubs too: they leave on their own while the demo stops
+    if (!hub.expectExit && !stopping) {
+      console.error(
+        `[demo] hub ${hub.id} stopped (${signal ?? `exit code ${code}`}); "start ${hub.id}" brings it back`,
+      )
+    }
   })
   // each hub prints "ready <url> ..." once it listens; everything it prints is passed on
   return new Promise((resolveReady, rejectReady) => {
@@ -151,7 +158,6 @@ commands.on('line', async (line) => {
   }
 })
 
-let stopping = false
 const stop = async (signal) => {
   if (stopping) return
   stopping = true

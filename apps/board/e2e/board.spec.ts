@@ -282,9 +282,15 @@ test.describe('the board', () => {
 
     // a tab that closes is no longer up: it says goodbye (pagehide) and the hub forgets it, or it is down
     await b.context.close()
-    const row = a.page.getByTestId('panel-hub').locator(`tr[data-member="${b.id}"]`)
-    await expect
-      .poll(async () => ((await row.count()) === 0 ? 'gone' : await row.getAttribute('data-status')), SLOW)
-      .not.toBe('up')
+    // read in one go: the panel redraws its rows every second, so a row found may be gone a moment later
+    const statusOfB = () =>
+      a.page
+        .getByTestId('panel-hub')
+        .evaluate(
+          (panel, id) =>
+            panel.querySelector(`tr[data-member="${id}"]`)?.getAttribute('data-status') ?? 'gone',
+          b.id,
+        )
+    await expect.poll(statusOfB, SLOW).not.toBe('up')
   })
 })
