@@ -1,7 +1,21 @@
 import { join } from 'node:path'
 import { everywhere, madeByAll, online, savedBoard, withText } from './support/boardChecks.js'
-import { expect, type NoteInfo, SLOW, sideBySide, test } from './support/fixtures.js'
+import { expect, type NoteInfo, SLOW, sideBySide, type Tab, test } from './support/fixtures.js'
 import { APP_DIR } from './support/paths.js'
+
+type TroupeGlobal = { troupe: { node: import('@troupe/browser').Node } }
+
+/** The status of member `id` in the tab's own member table (undefined: not in it). */
+const statusOf = (tab: Tab, id: string): Promise<string | undefined> =>
+  tab.page.evaluate(
+    (member) =>
+      (globalThis as unknown as TroupeGlobal).troupe.node.members().find((m) => m.id === member)?.status,
+    id,
+  )
+
+/** The tab's asks waiting for an answer (its own figure, from `node.metrics()`). */
+const pendingAsks = (tab: Tab): Promise<number> =>
+  tab.page.evaluate(() => (globalThis as unknown as TroupeGlobal).troupe.node.metrics().pendingAsks)
 
 test.describe('the board', () => {
   test('a note added, edited, moved and deleted in one tab appears in the others', async ({
@@ -121,16 +135,28 @@ test.describe('the board', () => {
     await hub.kill('SIGKILL')
     await expect.poll(() => a.state(), SLOW).not.toBe('online')
     await expect.poll(() => b.state(), SLOW).not.toBe('online')
-    // made while the hub is down: shown at once, and waiting in the link
+    // made while the hub is down: shown at once, and waiting for the board
     await a.editNote(second, 'Edited while the hub was down')
-    const expected = withText(before, second, 'Edited while the hub was down')
-    expect(await a.notes()).toEqual(expected)
+    const whileDown = withText(before, second, 'Edited while the hub was down')
+    expect(await a.notes()).toEqual(whileDown)
     await expect(a.page.getByTestId('waiting')).not.toHaveAttribute('data-count', '0')
+    // made once B has found the hub down: no hub hosts the board then, and the runtime gives the ask
+    // up (NO_SUCH_KIND, after a grace of 1 s); B's journal keeps the op, and sends it again once the
+    // board is back and its snapshot lacks it
+    await expect.poll(() => statusOf(b, hub.id), SLOW).toBe('down')
+    await b.editNote(first, 'Edited once the hub was found down')
+    expect(await b.notes()).toEqual(withText(before, first, 'Edited once the hub was found down'))
+    const expected = withText(whileDown, first, 'Edited once the hub was found down')
+    await expect.poll(() => pendingAsks(b), SLOW).toBe(0)
+    await expect(b.page.getByTestId('waiting')).toHaveAttribute('data-count', '1')
 
     await hub.restart()
     await online(a, b)
     await everywhere([a, b], expected)
-    await expect(a.page.getByTestId('waiting')).toHaveAttribute('data-count', '0', SLOW)
+    for (const tab of [a, b]) {
+      await expect(tab.page.getByTestId('waiting')).toHaveAttribute('data-count', '0', SLOW)
+    }
+    expect((await b.boardFigures()).resent).toBeGreaterThanOrEqual(1)
     const c = await board.tab({ hub: hub.url })
     await everywhere([c], expected)
 

@@ -25,6 +25,7 @@ export interface DragPreview {
   readonly by: Peer
 }
 
+/** Options of {@link createPresence}. */
 export interface PresenceOptions {
   node: Node
   identity: Identity
@@ -34,6 +35,7 @@ export interface PresenceOptions {
   layer: HTMLElement
 }
 
+/** The tab's presence: see {@link createPresence}. */
 export interface Presence {
   /** A message for `presence@<this tab>`. */
   receive(message: unknown): void

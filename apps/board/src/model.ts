@@ -28,6 +28,7 @@ const COLOR_KEY = /^[a-z]{1,16}$/
 /** A Lamport stamp: a counter, and the tab that wrote (ties go to the greater tab id). */
 export type Stamp = readonly [counter: number, tab: string]
 
+/** A sticky note, as the board and the tabs keep it. */
 export interface Note {
   readonly id: string
   readonly text: string
@@ -79,6 +80,7 @@ export function mergeNote(current: Note | undefined, incoming: Note): Note {
   }
 }
 
+/** Options of {@link applyOp}. */
 export interface ApplyOptions {
   /** Ids of deleted notes: no op brings one back. */
   deleted?: ReadonlySet<string>
@@ -120,6 +122,7 @@ export function clampPosition(x: number, y: number): { x: number; y: number } {
   }
 }
 
+/** Whether `value` is a well-formed note id. */
 export const isNoteId = (value: unknown): value is string => typeof value === 'string' && NOTE_ID.test(value)
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -13,7 +13,9 @@ import type { Note, Op } from './model.js'
 export const BOARD_KIND = 'board'
 /** ...and this key: `node.entity(BOARD_KIND, BOARD_KEY)` from any node. */
 export const BOARD_KEY = 'main'
+/** Each tab's actor that keeps its copy of the board (`view@<tab>`). */
 export const VIEW_ACTOR = 'view'
+/** Each tab's actor that draws the other tabs' cursors (`presence@<tab>`). */
 export const PRESENCE_ACTOR = 'presence'
 /** Every tab's presence actor is in this group: a cursor is broadcast to it. */
 export const PRESENCE_GROUP = `${BOARD_KIND}:${BOARD_KEY}:presence`
@@ -94,4 +96,5 @@ export interface PresenceMessage {
   readonly drag?: { readonly id: string; readonly x: number; readonly y: number }
 }
 
+/** The address of actor `actor` on node `nodeId`. */
 export const address = (actor: string, nodeId: string): string => `${actor}@${nodeId}`

@@ -18,6 +18,7 @@ export interface NoteInfo {
   y: number
 }
 
+/** Options of {@link Board.tab}. */
 export interface TabOptions {
   /** The hub URL the page dials (`?hub=`), or several, tried in this order. */
   hub: string | string[]
@@ -89,6 +90,7 @@ export interface Board {
   freePort(): Promise<number>
 }
 
+/** Playwright's `test` with the `board` fixture: hubs, proxies and tabs, torn down after each test. */
 export const test = base.extend<{ board: Board }, { appUrl: string }>({
   appUrl: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
@@ -162,6 +164,7 @@ export const test = base.extend<{ board: Board }, { appUrl: string }>({
   },
 })
 
+/** Playwright's `expect`, for the specs that import `test` from here. */
 export { expect }
 
 async function openTab(browser: Browser, appUrl: string, options: TabOptions): Promise<Tab> {
