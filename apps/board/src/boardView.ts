@@ -9,6 +9,7 @@ const EDIT_DEBOUNCE_MS = 350
 /** A press that moves less than this is a click, not a drag. */
 const DRAG_THRESHOLD_PX = 3
 
+/** Options of {@link createBoardView}. */
 export interface BoardViewOptions {
   /** The board surface (board coordinates = CSS pixels from its top-left corner). */
   board: HTMLElement
@@ -22,6 +23,7 @@ export interface BoardViewOptions {
   onDrag(drag: { id: string; x: number; y: number } | undefined): void
 }
 
+/** The notes on screen: see {@link createBoardView}. */
 export interface BoardView {
   /** Draws the board as the client shows it. */
   render(): void

@@ -2,7 +2,7 @@ import type { Node } from '@troupe/browser'
 import { h } from './dom.js'
 import { colourOf, type Identity } from './identity.js'
 import { BOARD, isNoteId } from './model.js'
-import { address, PRESENCE_ACTOR, PRESENCE_TTL_MS, type PresenceMessage } from './protocol.js'
+import { address, PRESENCE_ACTOR, PRESENCE_GROUP, PRESENCE_TTL_MS, type PresenceMessage } from './protocol.js'
 
 /** At most this many cursor messages a second to each peer. */
 const SENDS_PER_SECOND = 20
@@ -25,6 +25,7 @@ export interface DragPreview {
   readonly by: Peer
 }
 
+/** Options of {@link createPresence}. */
 export interface PresenceOptions {
   node: Node
   identity: Identity
@@ -32,20 +33,15 @@ export interface PresenceOptions {
   board: HTMLElement
   /** Where the other tabs' cursors are drawn, in board coordinates. */
   layer: HTMLElement
-  /** The other tabs on the board now. */
-  tabs(): readonly string[]
 }
 
+/** The tab's presence: see {@link createPresence}. */
 export interface Presence {
   /** A message for `presence@<this tab>`. */
   receive(message: unknown): void
   /** This tab is dragging a note (or stopped): the others see it move live. */
   setDrag(drag: { id: string; x: number; y: number } | undefined): void
-  /** Tells a peer (just up) who this tab is. */
-  greet(peerId: string): void
-  /** A peer is down or gone: its cursor goes. */
-  forget(peerId: string): void
-  /** The other tabs this one knows by name. */
+  /** The other tabs on the board (in the presence group) that this one knows by name. */
   peers(): Peer[]
   /** Notes being dragged in other tabs, by note id. */
   previews(): ReadonlyMap<string, DragPreview>
@@ -65,12 +61,17 @@ interface RemoteCursor {
 }
 
 /**
- * Live cursors, addressed tab to tab: this tab sends its pointer (throttled)
- * straight to `presence@<id>` of every other tab on the board (the board
- * actor says which), and the hub relays. What comes in is drawn as named, coloured cursors.
+ * Live cursors through a group: every tab's `presence` actor is in the group
+ * {@link PRESENCE_GROUP}, and a tab broadcasts its pointer (throttled) to it;
+ * the hubs relay. What comes in is drawn as named, coloured cursors. The
+ * group's members are the tabs on the board: one that joins is greeted (it
+ * learns this tab's name at once), one that leaves or is down loses its cursor.
  */
 export function createPresence(options: PresenceOptions): Presence {
   const { node, identity, board, layer } = options
+  const group = node.group<PresenceMessage>(PRESENCE_GROUP)
+  /** The other tabs in the group, as last seen. */
+  let members = new Set<string>()
   const cursors = new Map<string, RemoteCursor>()
   const previews = new Map<string, DragPreview & { at: number; from: string }>()
   const listeners = new Set<() => void>()
@@ -95,8 +96,14 @@ export function createPresence(options: PresenceOptions): Presence {
     lastSent = performance.now()
     // offline, a cursor would only wait in the queue and expire: it is worth nothing later
     if (node.connectionState !== 'online') return
-    const body = message()
-    for (const id of options.tabs()) node.send(address(PRESENCE_ACTOR, id), body, { ttlMs: PRESENCE_TTL_MS })
+    // to every member, this tab's own presence actor included (it ignores its own)
+    group.broadcast(message(), { ttlMs: PRESENCE_TTL_MS })
+  }
+
+  /** Tells a tab that just joined who this one is (its avatar shows before this pointer moves). */
+  const greet = (peerId: string): void => {
+    if (node.connectionState !== 'online') return
+    node.send(address(PRESENCE_ACTOR, peerId), message(), { ttlMs: PRESENCE_TTL_MS })
   }
 
   const schedule = (): void => {
@@ -148,8 +155,22 @@ export function createPresence(options: PresenceOptions): Presence {
     }
   }
 
-  // idle cursors fade, stale previews go
+  /** Greets the tabs that joined the group, and drops the cursors of those that are no longer in it. */
+  const followMembers = (): void => {
+    const now = new Set(group.members().map((ref) => ref.nodeId))
+    now.delete(node.id)
+    const joined = [...now].filter((id) => !members.has(id))
+    const gone = [...members].filter((id) => !now.has(id))
+    if (joined.length === 0 && gone.length === 0) return
+    members = now
+    for (const id of joined) greet(id)
+    for (const id of gone) remove(id)
+    changed()
+  }
+
+  // the group's members change as tabs come and go; idle cursors fade, stale previews go
   setInterval(() => {
+    followMembers()
     const now = performance.now()
     for (const cursor of cursors.values()) draw(cursor)
     let stale = false
@@ -211,12 +232,7 @@ export function createPresence(options: PresenceOptions): Presence {
       if (next === undefined) sendNow()
       else schedule()
     },
-    greet(peerId) {
-      if (node.connectionState !== 'online' || peerId === node.id) return
-      node.send(address(PRESENCE_ACTOR, peerId), message(), { ttlMs: PRESENCE_TTL_MS })
-    },
-    forget: remove,
-    peers: () => [...cursors.values()].map((cursor) => cursor.peer),
+    peers: () => [...cursors.values()].filter((c) => members.has(c.peer.id)).map((c) => c.peer),
     previews: () => previews,
     dropPreview(noteId) {
       if (previews.delete(noteId)) changed()

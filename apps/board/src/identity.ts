@@ -9,6 +9,7 @@ export interface Colour {
   readonly paper: string
 }
 
+/** The colours a tab may get, each with its ink and its paper. */
 export const PALETTE: readonly Colour[] = [
   { key: 'coral', ink: '#e5484d', paper: '#ffe3de' },
   { key: 'amber', ink: '#d97706', paper: '#fff0c2' },
@@ -21,6 +22,7 @@ export const PALETTE: readonly Colour[] = [
 
 const FALLBACK = PALETTE[4] as Colour
 
+/** The colour of palette key `key` (an unknown key gets the default blue). */
 export const colourOf = (key: string): Colour => PALETTE.find((c) => c.key === key) ?? FALLBACK
 
 const ADJECTIVES = [
@@ -68,6 +70,7 @@ const ANIMALS = [
   'Llama',
 ]
 
+/** A tab's name and colour (a palette key), as the others see them. */
 export interface Identity {
   readonly name: string
   readonly color: string

@@ -10,14 +10,28 @@ import { createPresence } from './cursors.js'
 import { $, h } from './dom.js'
 import { colourOf, initials, loadIdentity } from './identity.js'
 import { randomId } from './model.js'
-import { address, BOARD_ACTOR, HUB_ID, OP_TTL_MS, PRESENCE_ACTOR, VIEW_ACTOR } from './protocol.js'
+import {
+  address,
+  BOARD_KEY,
+  BOARD_KIND,
+  OP_TTL_MS,
+  PRESENCE_ACTOR,
+  PRESENCE_GROUP,
+  type ToBoard,
+  VIEW_ACTOR,
+} from './protocol.js'
 
-/** `?hub=ws://host:port` picks the hub; by default, port 9101 of the host that served the page. */
-function hubUrl(): string {
-  const given = new URLSearchParams(location.search).get('hub')
-  if (given !== null && given !== '') return given
+/**
+ * The hubs a tab may dial, in the order it tries them: `?hub=ws://a,ws://b`; by default, ports 9101
+ * and 9102 of the host that served the page (the demo's two hubs). The tab links to the first it
+ * can reach, and to another when that one is gone.
+ */
+function hubUrls(): string[] {
+  const given = (new URLSearchParams(location.search).get('hub') ?? '').split(',').filter((url) => url !== '')
+  if (given.length > 0) return given
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws'
-  return `${scheme}://${location.hostname || '127.0.0.1'}:9101`
+  const host = location.hostname || '127.0.0.1'
+  return [`${scheme}://${host}:9101`, `${scheme}://${host}:9102`]
 }
 
 async function start(): Promise<void> {
@@ -37,7 +51,7 @@ async function start(): Promise<void> {
 
   let tab: Node
   try {
-    tab = await createNode({ id: tabId, seeds: [hubUrl()], holdTtlMs: OP_TTL_MS })
+    tab = await createNode({ id: tabId, seeds: hubUrls(), holdTtlMs: OP_TTL_MS })
   } catch (error) {
     pill.setState('offline')
     showError(`Could not start the node: ${(error as Error).message}`)
@@ -47,22 +61,22 @@ async function start(): Promise<void> {
   // for exploring from the devtools console: `troupe.node.members()`, `troupe.node.metrics()`
   Object.assign(globalThis, { troupe: { node: tab } })
 
+  // the board is an entity: wherever it lives (one hub or the other), this ref reaches it
+  const boardEntity = tab.entity<ToBoard>(BOARD_KIND, BOARD_KEY)
   const client = createBoardClient({
     tabId,
     view: address(VIEW_ACTOR, tabId),
-    send: (message) => tab.send(address(BOARD_ACTOR, HUB_ID), message, { ttlMs: OP_TTL_MS }),
+    ask: (message, timeoutMs) => boardEntity.ask(message, { timeoutMs }),
+    online: () => tab.connectionState === 'online',
   })
   const board = $('[data-testid="board"]')
-  const presence = createPresence({
-    node: tab,
-    identity,
-    board,
-    layer: $('.cursors', board),
-    tabs: () => client.tabs,
-  })
+  const presence = createPresence({ node: tab, identity, board, layer: $('.cursors', board) })
   // spawned right after createNode, before any other await: nothing sent to them is missed
   tab.spawn(VIEW_ACTOR, { receive: (message) => client.receive(message) })
-  tab.spawn(PRESENCE_ACTOR, { receive: (message) => presence.receive(message) })
+  tab.spawn(PRESENCE_ACTOR, {
+    started: (ctx) => ctx.join(PRESENCE_GROUP),
+    receive: (message) => presence.receive(message),
+  })
 
   const view = createBoardView({
     board,
@@ -83,7 +97,7 @@ async function start(): Promise<void> {
       $<TroupeInspector>('[data-testid="panel-self"] troupe-inspector'),
       $<TroupeInspector>('[data-testid="panel-hub"] troupe-inspector'),
     ],
-    boardNote: $('[data-testid="board-note"]'),
+    boardSection: $('[data-testid="panel-board"]'),
   })
 
   const redraw = (): void => {
@@ -94,6 +108,7 @@ async function start(): Promise<void> {
   client.onChange((change) => {
     // a move landed: the live preview of that drag has done its job
     if (change.applied?.op.kind === 'move') presence.dropPreview(change.applied.op.note.id)
+    if (change.refused !== undefined) showError('The board is full: that change was not kept.', 5_000)
     redraw()
   })
   presence.onChange(() => {
@@ -103,10 +118,8 @@ async function start(): Promise<void> {
 
   const peersBox = $('[data-testid="peers"]')
   const renderPeers = (): void => {
-    const onBoard = new Set(client.tabs)
-    const peers = presence.peers().filter((p) => onBoard.has(p.id))
     peersBox.replaceChildren(
-      ...peers.map((peer) => {
+      ...presence.peers().map((peer) => {
         const avatar = h('span', {
           class: 'avatar',
           text: initials(peer.name),
@@ -121,23 +134,18 @@ async function start(): Promise<void> {
 
   const onConnection = (state: string): void => {
     pill.setState(state)
-    // back online (a new link, maybe to a restarted hub): a fresh snapshot, and lost ops re-sent
+    // back online (a new link, maybe to another hub): a fresh snapshot, and lost ops sent again
     if (state === 'online') client.subscribe()
     panel.refresh()
   }
   tab.on('connection', onConnection)
   onConnection(tab.connectionState)
-  if (tab.connectionState !== 'online') client.subscribe()
-
-  // tabs that came to the board are greeted (they see this one's cursor at once), those that went are forgotten
-  let tabsSeen = new Set<string>()
-  client.onChange(() => {
-    const now = new Set(client.tabs)
-    for (const id of now) if (!tabsSeen.has(id)) presence.greet(id)
-    for (const id of tabsSeen) if (!now.has(id)) presence.forget(id)
-    tabsSeen = now
-    renderPeers()
-  })
+  // a hub came, went or died: the board may be on another hub now; a fresh snapshot says where
+  for (const event of ['member-up', 'member-down', 'member-left'] as const) {
+    tab.on(event, (member) => {
+      if (member.role === 'hub' && tab.connectionState === 'online') client.subscribe()
+    })
+  }
 
   const scroller = $('[data-testid="board-scroll"]')
   $('[data-testid="add-note"]').addEventListener('click', () => {
@@ -158,9 +166,11 @@ async function start(): Promise<void> {
   redraw()
 }
 
-function showError(text: string): void {
+/** A banner with `text`; it goes after `forMs`, if given. */
+function showError(text: string, forMs?: number): void {
   const banner = h('div', { class: 'error-banner', text, attrs: { role: 'alert' } })
   document.body.append(banner)
+  if (forMs !== undefined) setTimeout(() => banner.remove(), forMs)
 }
 
 start().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 /**
- * The board model, shared by the hub (which owns the board) and the tabs
+ * The board model, shared by the board entity (on a hub) and the tabs
  * (which apply the same ops optimistically): notes, the ops that change them,
  * and the checks every op from the network goes through.
  *
@@ -7,16 +7,18 @@
  * with a Lamport stamp. An op carries the whole note as its tab sees it, with
  * the stamp of the part it changed moved forward, and applying it keeps, part
  * by part, whichever stamp is higher. So ops commute: the board ends the same
- * whatever order they arrive in, which matters when tabs re-send the ops a
- * crashed hub had not written (see boardClient.ts). A delete always wins.
+ * whatever order they arrive in, which matters when tabs send ops again after
+ * a failover or a long time offline (see boardClient.ts). A delete always wins.
  */
 
 /** The board is a fixed area; notes and cursors live in its coordinates. */
 export const BOARD = { width: 2400, height: 1600 } as const
 /** A note's size on the board. */
 export const NOTE = { width: 208, height: 176 } as const
-export const MAX_TEXT = 2_000
-export const MAX_NOTES = 500
+/** Characters in a note. */
+export const MAX_TEXT = 1_000
+/** Notes on a board. The board also has a limit in bytes (hub/boardEntity.ts). */
+export const MAX_NOTES = 200
 
 /** Note ids: `n-` and 6–32 of A-Z a-z 0-9 _ -. */
 const NOTE_ID = /^n-[A-Za-z0-9_-]{6,32}$/
@@ -26,6 +28,7 @@ const COLOR_KEY = /^[a-z]{1,16}$/
 /** A Lamport stamp: a counter, and the tab that wrote (ties go to the greater tab id). */
 export type Stamp = readonly [counter: number, tab: string]
 
+/** A sticky note, as the board and the tabs keep it. */
 export interface Note {
   readonly id: string
   readonly text: string
@@ -77,12 +80,13 @@ export function mergeNote(current: Note | undefined, incoming: Note): Note {
   }
 }
 
+/** Options of {@link applyOp}. */
 export interface ApplyOptions {
   /** Ids of deleted notes: no op brings one back. */
   deleted?: ReadonlySet<string>
   /**
    * An edit or move of a note that is not here (and not deleted) puts the note
-   * back. The hub's choice: after a crash, an edit may be re-sent before the
+   * back. The board's choice: after a failover, an edit may arrive before the
    * add it follows. A tab does not: for it, a missing note was deleted.
    */
   restore?: boolean
@@ -118,6 +122,7 @@ export function clampPosition(x: number, y: number): { x: number; y: number } {
   }
 }
 
+/** Whether `value` is a well-formed note id. */
 export const isNoteId = (value: unknown): value is string => typeof value === 'string' && NOTE_ID.test(value)
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

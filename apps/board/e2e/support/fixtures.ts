@@ -18,9 +18,10 @@ export interface NoteInfo {
   y: number
 }
 
+/** Options of {@link Board.tab}. */
 export interface TabOptions {
-  /** The hub URL the page dials (`?hub=`). */
-  hub: string
+  /** The hub URL the page dials (`?hub=`), or several, tried in this order. */
+  hub: string | string[]
   /** @default 640×720 */
   viewport?: { width: number; height: number }
   /** A phone: touch, mobile viewport. */
@@ -53,6 +54,21 @@ export interface Tab {
   deleteNote(id: string): Promise<void>
   /** Opens the cluster panel if it is closed. */
   openPanel(): Promise<void>
+  /** The hub the board entity is on, as this tab last heard ('' before the first snapshot). */
+  boardHost(): Promise<string>
+  /**
+   * From the panel: the board's revision as this tab last heard, the ops this tab made, those not
+   * saved yet, and how many times it sent one again.
+   */
+  boardFigures(): Promise<BoardFigures>
+}
+
+/** A tab's figures of the board (see {@link Tab.boardFigures}). */
+export interface BoardFigures {
+  rev: number
+  made: number
+  waiting: number
+  resent: number
 }
 
 /** Polling for conditions that wait on reconnects and failure detection. */
@@ -60,8 +76,13 @@ export const SLOW = { timeout: 30_000, intervals: [100, 250, 500] }
 
 /** Hubs, proxies and tabs of one test, torn down after it. */
 export interface Board {
-  /** Starts a hub process on a free port with a fresh data directory. */
-  hub(options?: { saveDebounceMs?: number; port?: number; advertiseUrl?: string }): Promise<HubProcess>
+  /** Starts one hub process (`h1`) on a free port with a fresh data directory. */
+  hub(options?: { port?: number; advertiseUrl?: string }): Promise<HubProcess>
+  /**
+   * Starts `count` hub processes (`h1`, `h2`, ...) on free ports, sharing one fresh data directory
+   * (one SQLite file), each seeded with the others' URLs; resolves once they are linked.
+   */
+  hubs(count: number): Promise<HubProcess[]>
   /** A TCP proxy on 127.0.0.1 in front of `port`. */
   proxy(port: number): Promise<TcpProxy>
   tab(options: TabOptions): Promise<Tab>
@@ -69,6 +90,7 @@ export interface Board {
   freePort(): Promise<number>
 }
 
+/** Playwright's `test` with the `board` fixture: hubs, proxies and tabs, torn down after each test. */
 export const test = base.extend<{ board: Board }, { appUrl: string }>({
   appUrl: [
     // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern
@@ -87,12 +109,40 @@ export const test = base.extend<{ board: Board }, { appUrl: string }>({
     await use({
       async hub(options = {}) {
         const hub = await startHubProcess({
+          id: 'h1',
           port: options.port ?? (await freePort()),
           dataDir: testInfo.outputPath(`data-${++dataDirs}`),
           ...options,
         })
         hubs.push(hub)
         return hub
+      },
+      async hubs(count) {
+        const dataDir = testInfo.outputPath(`data-${++dataDirs}`)
+        const ports: number[] = []
+        for (let i = 0; i < count; i++) ports.push(await freePort())
+        const urls = ports.map((port) => `ws://127.0.0.1:${port}`)
+        const started: HubProcess[] = []
+        for (const [i, port] of ports.entries()) {
+          const hub = await startHubProcess({
+            id: `h${i + 1}`,
+            port,
+            dataDir,
+            seeds: urls.filter((_, j) => j !== i),
+          })
+          hubs.push(hub)
+          started.push(hub)
+        }
+        // linked: each has seen every other one up
+        for (const hub of started) {
+          for (const other of started) {
+            if (other === hub) continue
+            await expect
+              .poll(() => hub.output.some((line) => line.includes(`hub ${other.id} is up`)), SLOW)
+              .toBe(true)
+          }
+        }
+        return started
       },
       async proxy(port) {
         const proxy = await createTcpProxy({ targetHost: '127.0.0.1', targetPort: port })
@@ -114,6 +164,7 @@ export const test = base.extend<{ board: Board }, { appUrl: string }>({
   },
 })
 
+/** Playwright's `expect`, for the specs that import `test` from here. */
 export { expect }
 
 async function openTab(browser: Browser, appUrl: string, options: TabOptions): Promise<Tab> {
@@ -142,7 +193,8 @@ async function openTab(browser: Browser, appUrl: string, options: TabOptions): P
     }
   })
   page.on('pageerror', (error) => errors.push(`[pageerror] ${error.stack ?? error.message}`))
-  await page.goto(`${appUrl}?hub=${encodeURIComponent(options.hub)}`)
+  const hubs = typeof options.hub === 'string' ? options.hub : options.hub.join(',')
+  await page.goto(`${appUrl}?hub=${encodeURIComponent(hubs)}`)
   const self = page.getByTestId('self')
   await expect(self).toHaveAttribute('data-node-id', /^tab-/)
   const id = (await self.getAttribute('data-node-id')) ?? ''
@@ -231,6 +283,16 @@ async function openTab(browser: Browser, appUrl: string, options: TabOptions): P
       if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click()
       await expect(page.getByTestId('panel')).toBeVisible()
     },
+    boardHost: async () => (await page.getByTestId('board-host').getAttribute('data-host')) ?? '',
+    async boardFigures() {
+      const section = page.getByTestId('panel-board')
+      const [rev = 0, made = 0, waiting = 0, resent = 0] = await Promise.all(
+        ['rev', 'made', 'waiting', 'resent'].map(async (name) =>
+          Number(await section.getAttribute(`data-${name}`)),
+        ),
+      )
+      return { rev, made, waiting, resent }
+    },
   }
 }
 
@@ -248,7 +310,7 @@ async function report(testInfo: TestInfo, tabs: Tab[], hubs: HubProcess[]): Prom
     })
   }
   for (const hub of hubs)
-    lines.push(`hub on port ${hub.port} (alive: ${hub.alive}):`, ...hub.output.map((l) => `  ${l}`))
+    lines.push(`hub ${hub.id} on port ${hub.port} (alive: ${hub.alive}):`, ...hub.output.map((l) => `  ${l}`))
   const text = lines.join('\n')
   console.log(text)
   await testInfo.attach('cluster-state', { body: text, contentType: 'text/plain' })

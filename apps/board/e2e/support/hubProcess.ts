@@ -5,32 +5,40 @@ import { APP_DIR } from './paths.js'
 
 const MAIN = join(APP_DIR, 'dist/hub/main.js')
 
+/** Options of {@link startHubProcess}. */
 export interface HubProcessOptions {
+  /** The hub's node id. */
+  id: string
   port: number
+  /** The data directory; hubs given the same one share the board (its `troupe.db`). */
   dataDir: string
-  /** Quiet time before the board is written. @default the hub's (150 ms) */
-  saveDebounceMs?: number
+  /** The other hubs' URLs. */
+  seeds?: string[]
   /** The URL tabs should redial (a proxy in front of the hub). */
   advertiseUrl?: string
 }
 
-/** The board hub (`dist/hub/main.js`) in its own process. */
+/** A board hub (`dist/hub/main.js`) in its own process. */
 export interface HubProcess {
+  readonly id: string
   /** `ws://127.0.0.1:<port>` */
   readonly url: string
   readonly port: number
   readonly dataDir: string
-  /** The board file. */
-  readonly boardFile: string
+  /** The SQLite file the board is saved in. */
+  readonly storageFile: string
   /** Everything the process printed, every run. */
   readonly output: string[]
   readonly alive: boolean
+  /** The process id of the current run. */
+  readonly pid: number | undefined
   /** Kills the process (SIGKILL unless told otherwise) and waits until it has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>
-  /** Starts the hub again: same port, same data. */
+  /** Starts the hub again: same id, port, seeds and data. */
   restart(): Promise<void>
 }
 
+/** Starts a hub process; resolves once it listens. */
 export async function startHubProcess(options: HubProcessOptions): Promise<HubProcess> {
   const output: string[] = []
   let child: ChildProcess | undefined
@@ -39,11 +47,12 @@ export async function startHubProcess(options: HubProcessOptions): Promise<HubPr
   const run = async (): Promise<void> => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
+      HUB_ID: options.id,
       HUB_PORT: String(options.port),
       HUB_HOST: '127.0.0.1',
+      HUB_SEEDS: (options.seeds ?? []).join(','),
       BOARD_DATA_DIR: options.dataDir,
     }
-    if (options.saveDebounceMs !== undefined) env.BOARD_SAVE_DEBOUNCE_MS = String(options.saveDebounceMs)
     if (options.advertiseUrl !== undefined) env.HUB_ADVERTISE_URL = options.advertiseUrl
     const started = spawn(process.execPath, ['--enable-source-maps', MAIN], {
       env,
@@ -60,7 +69,11 @@ export async function startHubProcess(options: HubProcessOptions): Promise<HubPr
         if (line.startsWith('ready ')) resolve()
       })
       started.once('exit', (code, signal) =>
-        reject(new Error(`the hub exited before it was ready (${signal ?? code}):\n${output.join('\n')}`)),
+        reject(
+          new Error(
+            `hub ${options.id} exited before it was ready (${signal ?? code}):\n${output.join('\n')}`,
+          ),
+        ),
       )
     })
   }
@@ -68,20 +81,24 @@ export async function startHubProcess(options: HubProcessOptions): Promise<HubPr
   await run()
   const alive = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null
   return {
+    id: options.id,
     url: `ws://127.0.0.1:${options.port}`,
     port: options.port,
     dataDir: options.dataDir,
-    boardFile: join(options.dataDir, 'board.json'),
+    storageFile: join(options.dataDir, 'troupe.db'),
     output,
     get alive() {
       return alive()
+    },
+    get pid() {
+      return child?.pid
     },
     async kill(signal = 'SIGKILL') {
       if (alive()) child?.kill(signal)
       await exited
     },
     async restart() {
-      if (alive()) throw new Error('the hub is still running')
+      if (alive()) throw new Error(`hub ${options.id} is still running`)
       output.push('--- restart')
       await run()
     },
