@@ -1,9 +1,10 @@
 import type { ActorCell } from '../actor/actorCell.js'
 import type { Behavior } from '../actor/behavior.js'
 import type { ActorContext } from '../actor/context.js'
+import { parseAddress } from '../address.js'
 import { TroupeError } from '../errors.js'
 import type { Lease, Storage } from '../storage/storage.js'
-import { decodeValue, encodeValue } from '../wire/values.js'
+import { decodeValue, encodeValue, prepareValue } from '../wire/values.js'
 import type { EntityBehavior, EntityContext, EntityFactory } from './entityTypes.js'
 
 /** How many applied message ids an entity remembers (with their replies), to answer a redelivery without applying it again. */
@@ -56,8 +57,12 @@ export class Activation {
     now: number,
   ) {
     this.record = decodeValue(saved) as EntityRecord
+    this.savedState = encodeValue(this.record.state)
     this.lastUsed = now
   }
+
+  /** The saved state's own encoding: a handler changed the state if its draft encodes differently. */
+  private savedState: Uint8Array
 
   get storageKey(): string {
     return storageKeyOf(this.kind, this.key)
@@ -94,18 +99,22 @@ export class Activation {
     }
     const draft = this.copyState()
     const replies: unknown[] = []
-    await entity.receive(message, this.context(ctx, draft, replies, ref))
+    const sends: Array<() => void> = []
+    await entity.receive(message, this.context(ctx, draft, replies, ref, sends))
+    // every message is answered once applied (undefined if the handler said nothing): its sender knows it landed
     const reply = replies[0]
+    const state = encodeValue(draft) // unsendable state throws here: the message fails, the state stays
+    if (sameBytes(state, this.savedState)) {
+      for (const send of sends) send()
+      ctx.reply(reply)
+      return
+    }
     const next: EntityRecord = {
       state: draft,
       applied: [...this.record.applied.slice(-(APPLIED_MEMORY - 1)), [id, reply]],
       by: this.host.owner,
     }
-    if (!this.stateChanged(draft)) {
-      if (replies.length > 0) ctx.reply(reply)
-      return
-    }
-    const bytes = encodeValue(next) // unsendable state throws here: the message fails, the state stays
+    const bytes = encodeValue(next)
     if (bytes.byteLength > this.host.maxStateBytes) {
       throw new TroupeError(
         'TOO_LARGE',
@@ -122,18 +131,15 @@ export class Activation {
     }
     this.revision = revision
     this.saved = bytes
+    this.savedState = state
     this.record = next
-    if (replies.length > 0) ctx.reply(reply)
+    // what the handler sent leaves once its change is saved: nobody hears of a change that may be lost
+    for (const send of sends) send()
+    ctx.reply(reply)
   }
 
   private copyState(): Record<string, unknown> {
     return (decodeValue(this.saved) as EntityRecord).state
-  }
-
-  private stateChanged(draft: Record<string, unknown>): boolean {
-    const before = encodeValue(this.record.state)
-    const after = encodeValue(draft)
-    return before.byteLength !== after.byteLength || before.some((byte, i) => byte !== after[i])
   }
 
   private context(
@@ -141,6 +147,7 @@ export class Activation {
     state: Record<string, unknown>,
     replies: unknown[],
     ref: () => EntityContext['self'],
+    sends?: Array<() => void>,
   ): EntityContext {
     const { kind, key } = this
     return {
@@ -154,10 +161,23 @@ export class Activation {
         return ctx.sender
       },
       reply: (value) => void replies.push(value),
-      send: (target: never, message: unknown, options?: never) => ctx.send(target, message as never, options),
+      send: (target: never, message: unknown, options?: never) => {
+        if (sends === undefined) return ctx.send(target, message as never, options)
+        // checked now, sent after the save: a bad send fails the handler, not the message after its change is saved
+        if (typeof target === 'string') parseAddress(target)
+        prepareValue(message, 'message')
+        sends.push(() => void ctx.send(target, message as never, options))
+        return true
+      },
       ask: (target: never, message: unknown, options?: never) => ctx.ask(target, message as never, options),
     } as EntityContext
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Where an entity's record and lease live in storage. @internal */

@@ -23,9 +23,18 @@ export interface EntityContext<
    * the reply is sent. A handler that fails leaves it as it was.
    */
   readonly state: TState
-  /** Answers the current message, once the state is saved. */
+  /**
+   * Answers the current message, once the state is saved. A handler that
+   * does not reply answers `undefined`: every message to an entity is
+   * answered once applied, so its sender knows it landed.
+   */
   reply(value: TReply): void
-  /** Sends with this entity as the sender (typed by the ref, untyped by address). */
+  /**
+   * Sends with this entity as the sender (typed by the ref, untyped by
+   * address). The message leaves once the handler's change of state is saved
+   * (at once if it changed nothing), and not at all if the handler fails:
+   * nobody hears of a change that may be lost.
+   */
   send<M>(target: ActorRef<M, unknown>, message: NoInfer<M>, options?: SendOptions): boolean
   send(target: Address, message: unknown, options?: SendOptions): boolean
   /** Asks another actor or entity. */

@@ -1,6 +1,13 @@
-import { type EntityFactory, isTroupeError, memoryStorage, type Node } from '@troupe/core'
+import {
+  type EntityFactory,
+  isTroupeError,
+  memoryStorage,
+  type Node,
+  type Storage,
+  TroupeError,
+} from '@troupe/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deadLetters, type MemoryCluster, memoryCluster } from './harness.js'
+import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
 
 let cluster: MemoryCluster | undefined
 afterEach(async () => {
@@ -210,5 +217,43 @@ describe('entities', () => {
     expect(hub.metrics().entities.active).toBeGreaterThan(5)
     expect(tab.metrics().entities.active).toBeGreaterThan(5)
     expect(hub.metrics().entities.active + tab.metrics().entities.active).toBe(40)
+  })
+
+  it('answers every message once applied, and lets what a handler sent leave only once its change is saved', async () => {
+    const c = memoryCluster()
+    cluster = c
+    const storage = memoryStorage({ clock: c.clock })
+    let failWrites = false
+    const flaky: Storage = {
+      ...storage,
+      acquire: (...args) => storage.acquire(...args),
+      renew: (...args) => storage.renew(...args),
+      release: (...args) => storage.release(...args),
+      read: (...args) => storage.read(...args),
+      write: (...args) =>
+        failWrites ? Promise.reject(new TroupeError('STORAGE', 'the disk is gone')) : storage.write(...args),
+    }
+    const hub = await c.start('h1', [], { storage: flaky })
+    hub.on('actor-error', () => {}) // the failed write, expected
+    const heard = recorder(hub)
+    hub.define('note', () => ({
+      receive(text: string, ctx) {
+        ctx.state.text = text // no reply: the runtime answers undefined
+        ctx.send('log@h1', text)
+      },
+    }))
+    await c.run(100)
+    const first = hub.entity<string, undefined>('note', 'n').ask('saved')
+    await c.run(200)
+    expect(await first).toBeUndefined()
+    expect(heard).toEqual(['saved'])
+    failWrites = true
+    const second = hub
+      .entity<string, undefined>('note', 'n')
+      .ask('lost')
+      .catch((e: unknown) => (isTroupeError(e) ? e.code : e))
+    await c.run(200)
+    expect(await second).toBe('HANDLER_ERROR') // its cause: STORAGE
+    expect(heard).toEqual(['saved']) // the change was not saved: nobody heard of it
   })
 })
