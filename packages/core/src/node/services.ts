@@ -22,6 +22,7 @@ export function entitiesNodeOf(node: TroupeNode, options: NodeOptions): Entities
     holdTtlMs: node.holdTtlMs,
     askTimeoutMs: node.askTimeoutMs,
     unknownKindGraceMs: DEFAULTS.unknownNodeGraceMs,
+    isClient: options.transport !== undefined && clusterSettings(options).cluster.role === 'client',
     hostsOf: (kind) => node.hostsOf(kind),
     isAlive: (id) => id === node.id || node.standing(id) === 'up',
     fallback: () => node.cluster?.hubId(),

@@ -37,6 +37,8 @@ export interface EntitiesNode {
   /** The nodes hosting `kind` that are up (this one included), as this node knows them. */
   hostsOf(kind: string): string[]
   isAlive(id: string): boolean
+  /** A client knows only the hosts its hub told it of. */
+  readonly isClient: boolean
   /** Where to send an entity's messages when no host of its kind is known here: a client's hub, which knows more. */
   fallback(): string | undefined
   hostKind(kind: string, clients: boolean): void
@@ -216,6 +218,11 @@ export class Entities {
   private noHost(id: number, kind: string): void {
     const [still] = this.node.asks.entityAsksTo('').filter((ask) => ask.id === id)
     if (still === undefined) return
+    if (this.node.isClient && this.node.fallback() === undefined) {
+      // a client linked to no hub cannot know who hosts the kind: the ask waits for a hub (or its timeout)
+      this.node.clock.setTimeout(() => this.noHost(id, kind), this.node.unknownKindGraceMs)
+      return
+    }
     this.node.asks.fail(
       id,
       new TroupeError('NO_SUCH_KIND', `no node hosts entities of kind "${kind}"`, { reason: 'no-such-kind' }),

@@ -256,4 +256,27 @@ describe('entities', () => {
     expect(await second).toBe('HANDLER_ERROR') // its cause: STORAGE
     expect(heard).toEqual(['saved']) // the change was not saved: nobody heard of it
   })
+
+  it('keeps an ask from a tab that has lost its only hub waiting for a hub, rather than finding no host', async () => {
+    const c = memoryCluster()
+    cluster = c
+    const storage = memoryStorage({ clock: c.clock })
+    const activations = new Map<string, number>()
+    const h1 = await c.start('h1', [], { storage, incarnation: 1 })
+    h1.define('counter', counterOf(activations))
+    const tab = await c.start('tab', ['h1'], { role: 'client' })
+    await c.run(500)
+    c.kill('h1')
+    await c.run(3_000)
+    expect(tab.connectionState).not.toBe('online')
+    const asked = tab
+      .entity<'inc', { n: number }>('counter', 'k')
+      .ask('inc', { timeoutMs: 10_000 })
+      .catch((e: unknown) => (isTroupeError(e) ? e.code : e))
+    await c.run(3_000) // longer than the grace for a kind nobody hosts
+    const back = await c.start('h1', [], { storage, incarnation: 2 })
+    back.define('counter', counterOf(activations))
+    await c.run(3_000)
+    expect(await asked).toMatchObject({ n: 1 })
+  })
 })
