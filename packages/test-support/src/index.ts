@@ -9,11 +9,15 @@ export {
   type AskResult,
   forkNodeWorker,
   type NodeWorker,
+  type ProbeResult,
   type StartedNodeWorker,
   type StreamOptions,
   startNodeWorker,
+  type WorkerAuthenticate,
   type WorkerEvent,
+  type WorkerInternals,
   type WorkerMember,
+  type WorkerMemory,
 } from './nodeWorker.js'
 export { freePort } from './ports.js'
 export { type StaticServer, type StaticServerOptions, serveStatic } from './staticServer.js'

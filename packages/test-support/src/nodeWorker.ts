@@ -42,6 +42,41 @@ export interface StreamOptions {
   run?: number
 }
 
+/** The `authenticate` hook a worker's hub gets (hooks cannot cross IPC); see nodeWorker.mjs. */
+export type WorkerAuthenticate = { mode: 'any' } | { mode: 'delay'; delayMs: number } | { mode: 'never' }
+
+/** `process.memoryUsage()` figures of a worker, in bytes. */
+export interface WorkerMemory {
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  arrayBuffers: number
+}
+
+/** Latencies in ms of a worker's asks (see {@link NodeWorker.stopProbe}). */
+export interface ProbeResult {
+  count: number
+  p50: number
+  p95: number
+  max: number
+  failures: number
+}
+
+/** Counts read from a worker node's private state (see nodeWorker.mjs 'internals'). */
+export interface WorkerInternals {
+  /** Destinations the delivery layer keeps an outbound stream for. */
+  outStreams: number
+  inStreams: number
+  /** Per origin: messages waiting for a full mailbox. */
+  backlogs: Record<string, number>
+  /** Bytes of all those messages. */
+  backlogBytes: number
+  /** Ids of the asks the node is waiting on. */
+  askIds: number[]
+  members: number
+}
+
 /** A child process running `nodeWorker.mjs`, before or after its node has started. */
 export interface NodeWorker {
   readonly id: string
@@ -58,7 +93,13 @@ export interface NodeWorker {
   /** Starts `createNode(options)` in the worker; resolves with its URL (when it listens) and incarnation. */
   start(
     options: Record<string, unknown>,
-    extra?: { logFile?: string; clientHosts?: Record<string, string> },
+    extra?: {
+      logFile?: string
+      clientHosts?: Record<string, string>
+      authenticate?: WorkerAuthenticate
+      /** No `deadletter` event per dead letter (a flood's would swamp the channel): `metrics` counts them. */
+      quiet?: boolean
+    },
   ): Promise<{ url: string | undefined; incarnation: number }>
   ask(to: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
   /** What recorder `name` (by default `log`) received, in order. */
@@ -73,6 +114,17 @@ export interface NodeWorker {
   streamStop(): Promise<Record<string, number>>
   members(): Promise<WorkerMember[]>
   metrics<T = unknown>(): Promise<T>
+  /** The worker's memory, after two full garbage collections when `gc`. */
+  memory(gc?: boolean): Promise<WorkerMemory>
+  /** Starts sampling the worker's memory every `everyMs` (one sampler at a time). */
+  startMemorySampler(everyMs?: number): Promise<void>
+  /** Stops the sampler; resolves with the peaks it saw. */
+  stopMemorySampler(): Promise<Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'>>
+  /** Starts asking `to`, one ask at a time, until {@link NodeWorker.stopProbe} (one probe at a time). */
+  startProbe(to: string, options?: { intervalMs?: number; timeoutMs?: number }): Promise<void>
+  /** Stops the probe; resolves with its asks' latencies. */
+  stopProbe(): Promise<ProbeResult>
+  internals(): Promise<WorkerInternals>
   /** Closes the node cleanly (it leaves the cluster); the process stays. */
   close(): Promise<void>
   /** Kills the process (SIGKILL unless told otherwise) and waits until it has exited. */
@@ -208,6 +260,26 @@ export function forkNodeWorker(id: string): NodeWorker {
     streamStop: async () => (await request<{ sent: Record<string, number> }>({ cmd: 'streamStop' })).sent,
     members: async () => (await request<{ members: WorkerMember[] }>({ cmd: 'members' })).members,
     metrics: async <T>() => (await request<{ metrics: T }>({ cmd: 'metrics' })).metrics,
+    async memory(gc = true) {
+      const { memory } = await request<{ memory: WorkerMemory }>({ cmd: 'memory', gc })
+      if (!gc) return memory
+      // a second collection frees what the first one's finalizers let go of
+      return (await request<{ memory: WorkerMemory }>({ cmd: 'memory', gc })).memory
+    },
+    async startMemorySampler(everyMs = 20) {
+      await request({ cmd: 'memorySampler', action: 'start', everyMs })
+    },
+    stopMemorySampler: async () =>
+      (
+        await request<{
+          peaks: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'>
+        }>({ cmd: 'memorySampler', action: 'stop' })
+      ).peaks,
+    async startProbe(to, options = {}) {
+      await request({ cmd: 'probe', action: 'start', to, ...options })
+    },
+    stopProbe: () => request<ProbeResult>({ cmd: 'probe', action: 'stop' }),
+    internals: async () => (await request<{ internals: WorkerInternals }>({ cmd: 'internals' })).internals,
     async close() {
       await request({ cmd: 'close' })
     },
@@ -220,7 +292,8 @@ export function forkNodeWorker(id: string): NodeWorker {
 
 /**
  * Forks a worker and starts a node `id` in it with `options` (those of
- * `@troupe/node`'s createNode); kills the worker if the node does not start.
+ * `@troupe/node`'s createNode, plus `extra`: see {@link NodeWorker.start});
+ * kills the worker if the node does not start.
  *
  * @example
  * ```ts
@@ -232,10 +305,11 @@ export function forkNodeWorker(id: string): NodeWorker {
 export async function startNodeWorker(
   id: string,
   options: Record<string, unknown> = {},
+  extra: Parameters<NodeWorker['start']>[1] = {},
 ): Promise<StartedNodeWorker> {
   const worker = forkNodeWorker(id)
   try {
-    const { url, incarnation } = await worker.start({ id, ...options })
+    const { url, incarnation } = await worker.start({ id, ...options }, extra)
     return Object.assign(worker, { url: url ?? '', incarnation })
   } catch (error) {
     await worker.kill()

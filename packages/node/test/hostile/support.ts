@@ -1,0 +1,186 @@
+/**
+ * What the hostile-client tests share: a raw client that completes its
+ * handshake and numbers its own stream, envelope builders, pacing, and the
+ * figures they print.
+ */
+import type { NodeRole } from '@troupe/core'
+import {
+  DEFAULTS,
+  type Envelope,
+  encodeValue,
+  type FrameCodec,
+  type HelloEnvelope,
+  type MessageEnvelope,
+  type WelcomeEnvelope,
+} from '@troupe/core/internal'
+import { type ProbeResult, type StartedNodeWorker, sleep, type WorkerMemory } from '@troupe/test-support'
+import { WebSocket } from 'ws'
+import { codecLike, hello, openRawPeer, type RawPeer } from '../support/rawPeer.js'
+
+/** Decodes what hubs send (their frames are at most the default limit). */
+export const codec: FrameCodec = codecLike(DEFAULTS.maxFrameBytes)
+
+/** The hub's options every test starts from: its own process, listening on a free port. */
+export const LISTEN = { listen: { host: '127.0.0.1', port: 0 } }
+
+/** A raw connection that completed its handshake as node `id`, numbering the data envelopes it sends. */
+export interface RawClient {
+  readonly peer: RawPeer
+  readonly hello: HelloEnvelope
+  readonly welcome: WelcomeEnvelope
+  /** The next position in this client's stream (to the node it names): 1, 2, 3... */
+  nextSeq(): number
+  /** Sends envelopes in one frame. */
+  send(envelopes: readonly Envelope[]): void
+}
+
+/**
+ * Opens a raw connection to `url` as node `id` and waits for the welcome;
+ * rejects with the close code if the hub refuses it.
+ */
+export async function joinRaw(
+  url: string,
+  id: string,
+  fields: Partial<HelloEnvelope> & { role?: NodeRole } = {},
+): Promise<RawClient> {
+  const peer = openRawPeer(url, codec)
+  await peer.opened
+  const greeting = hello(id, fields)
+  peer.send(codec.encode([greeting]))
+  const welcome = await peer.waitForEnvelope((e) => e.type === 'welcome', 10_000)
+  if (welcome === undefined) {
+    const { code, reason } = await peer.closed
+    throw new Error(`hub refused "${id}": ${code} ${reason}`)
+  }
+  let seq = 0
+  return {
+    peer,
+    hello: greeting,
+    welcome: welcome as WelcomeEnvelope,
+    nextSeq: () => ++seq,
+    send: (envelopes) => peer.send(codec.encode(envelopes)),
+  }
+}
+
+/** Says hello as `id` and resolves with how the hub ended the connection (or `welcome` if it let it in). */
+export async function helloOutcome(
+  url: string,
+  id: string,
+  fields: Partial<HelloEnvelope> & { role?: NodeRole } = {},
+): Promise<{ code: number; reason: string } | 'welcome'> {
+  const peer = openRawPeer(url, codec)
+  await peer.opened
+  peer.send(codec.encode([hello(id, fields)]))
+  const welcome = await peer.waitForEnvelope((e) => e.type === 'welcome', 10_000)
+  if (welcome !== undefined) {
+    peer.close()
+    return 'welcome'
+  }
+  return peer.closed
+}
+
+/** A message from `client` (its own origin and incarnation, its next position) to actor `to`. */
+export function messageFrom(
+  client: RawClient,
+  to: string,
+  body: Uint8Array,
+  fields: Partial<MessageEnvelope> = {},
+): MessageEnvelope {
+  return {
+    type: 'message',
+    seq: client.nextSeq(),
+    base: 1,
+    origin: client.hello.from,
+    originIncarnation: client.hello.incarnation,
+    to,
+    from: undefined,
+    askId: 0,
+    body,
+    trace: undefined,
+    ...fields,
+  }
+}
+
+/** A msgpack-encoded string body of about `bytes` bytes. */
+export function bodyOfSize(bytes: number): Uint8Array {
+  return encodeValue('x'.repeat(bytes))
+}
+
+/**
+ * Sends `frame()` repeatedly on `socket` until `until()` says stop, keeping at
+ * most `inFlightBytes` in the socket's own buffer: as fast as the hub reads,
+ * and never a pile-up in this process. Resolves with the frames sent.
+ */
+export async function floodSocket(
+  socket: WebSocket,
+  frame: (i: number) => Uint8Array,
+  until: (sent: number) => boolean,
+  inFlightBytes = 4 * 1024 * 1024,
+): Promise<number> {
+  let sent = 0
+  while (!until(sent) && socket.readyState === WebSocket.OPEN) {
+    if (socket.bufferedAmount > inFlightBytes) {
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      continue
+    }
+    socket.send(frame(sent), { binary: true })
+    sent++
+    if (sent % 16 === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+  return sent
+}
+
+export const MB = 1024 * 1024
+export const mb = (bytes: number): string => `${(bytes / MB).toFixed(1)} MB`
+export const signedMb = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${mb(bytes)}`
+
+/** Memory growth from `before` to `after` (after GC both), in bytes. */
+export function growth(
+  before: WorkerMemory,
+  after: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers'>,
+): { rss: number; heapUsed: number; arrayBuffers: number } {
+  return {
+    rss: after.rss - before.rss,
+    heapUsed: after.heapUsed - before.heapUsed,
+    arrayBuffers: after.arrayBuffers - before.arrayBuffers,
+  }
+}
+
+/** One line of figures: rss, heap and array buffers. */
+export function memoryLine(memory: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers'>): string {
+  return `rss ${mb(memory.rss)}, heap ${mb(memory.heapUsed)}, arrayBuffers ${mb(memory.arrayBuffers)}`
+}
+
+/** A tab's ask latencies idle and while a flood ran (printed as a ratio, never asserted). */
+export interface Latency {
+  idle: ProbeResult
+  loaded: ProbeResult
+}
+
+/**
+ * Runs `flood` while `tab` asks `to` (one ask at a time), after measuring the
+ * same asks idle for a second.
+ */
+export async function latencyUnder<T>(
+  tab: StartedNodeWorker,
+  to: string,
+  flood: () => Promise<T>,
+): Promise<{ latency: Latency; result: T }> {
+  await tab.startProbe(to)
+  await sleep(1_000)
+  const idle = await tab.stopProbe()
+  await tab.startProbe(to)
+  try {
+    const result = await flood()
+    return { latency: { idle, loaded: await tab.stopProbe() }, result }
+  } catch (error) {
+    await tab.stopProbe()
+    throw error
+  }
+}
+
+/** `p50 idle → p50 under load (×ratio)`. */
+export function latencyLine({ idle, loaded }: Latency): string {
+  const ratio = loaded.p50 / idle.p50
+  return `tab's ask p50 ${idle.p50.toFixed(2)} ms idle → ${loaded.p50.toFixed(2)} ms under the flood (×${ratio.toFixed(1)}), p95 ${idle.p95.toFixed(2)} → ${loaded.p95.toFixed(2)} ms, max ${loaded.max.toFixed(0)} ms, ${loaded.count} asks, ${loaded.failures} failed`
+}
