@@ -28,8 +28,8 @@ export interface RawClient {
   readonly peer: RawPeer
   readonly hello: HelloEnvelope
   readonly welcome: WelcomeEnvelope
-  /** The next position in this client's stream (to the node it names): 1, 2, 3... */
-  nextSeq(): number
+  /** The next position in this client's stream to node `to`: 1, 2, 3... */
+  nextSeq(to: string): number
   /** Sends envelopes in one frame. */
   send(envelopes: readonly Envelope[]): void
 }
@@ -52,12 +52,16 @@ export async function joinRaw(
     const { code, reason } = await peer.closed
     throw new Error(`hub refused "${id}": ${code} ${reason}`)
   }
-  let seq = 0
+  const seqs = new Map<string, number>()
   return {
     peer,
     hello: greeting,
     welcome: welcome as WelcomeEnvelope,
-    nextSeq: () => ++seq,
+    nextSeq: (to) => {
+      const seq = (seqs.get(to) ?? 0) + 1
+      seqs.set(to, seq)
+      return seq
+    },
     send: (envelopes) => peer.send(codec.encode(envelopes)),
   }
 }
@@ -88,7 +92,7 @@ export function messageFrom(
 ): MessageEnvelope {
   return {
     type: 'message',
-    seq: client.nextSeq(),
+    seq: client.nextSeq(to.slice(to.indexOf('@') + 1)),
     base: 1,
     origin: client.hello.from,
     originIncarnation: client.hello.incarnation,
