@@ -295,6 +295,8 @@ async function handle(command) {
       }
       return { memory: process.memoryUsage() }
     }
+    case 'cpu':
+      return { cpu: process.cpuUsage() }
     case 'close':
       await node.close()
       return {}

@@ -125,6 +125,8 @@ export interface NodeWorker {
   /** Stops the probe; resolves with its asks' latencies. */
   stopProbe(): Promise<ProbeResult>
   internals(): Promise<WorkerInternals>
+  /** The worker's CPU time so far (`process.cpuUsage()`), in microseconds. */
+  cpu(): Promise<{ user: number; system: number }>
   /** Closes the node cleanly (it leaves the cluster); the process stays. */
   close(): Promise<void>
   /** Kills the process (SIGKILL unless told otherwise) and waits until it has exited. */
@@ -280,6 +282,7 @@ export function forkNodeWorker(id: string): NodeWorker {
     },
     stopProbe: () => request<ProbeResult>({ cmd: 'probe', action: 'stop' }),
     internals: async () => (await request<{ internals: WorkerInternals }>({ cmd: 'internals' })).internals,
+    cpu: async () => (await request<{ cpu: { user: number; system: number } }>({ cmd: 'cpu' })).cpu,
     async close() {
       await request({ cmd: 'close' })
     },
