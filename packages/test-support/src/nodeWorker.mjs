@@ -279,6 +279,8 @@ async function handle(command) {
           inStreams: delivery.in.size,
           backlogs,
           backlogBytes: delivery.backlogBytes,
+          // links whose queue refused data, with the streams waiting for them to have room again
+          blockedLinks: [...delivery.blocked.keys()].map((link) => link.peerId),
           askIds: [...node.asks.pending.keys()],
           members: node.members().length,
         },

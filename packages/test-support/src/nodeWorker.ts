@@ -72,6 +72,8 @@ export interface WorkerInternals {
   backlogs: Record<string, number>
   /** Bytes of all those messages. */
   backlogBytes: number
+  /** Peers whose link refused data, with streams waiting for it to have room again. */
+  blockedLinks: string[]
   /** Ids of the asks the node is waiting on. */
   askIds: number[]
   members: number

@@ -5,11 +5,11 @@
  * incarnation far in the future; and, without `authenticate`, the victim's
  * very id and incarnation followed by an ack for what was never sent.
  */
-import type { AckEnvelope } from '@troupe/core/internal'
+import { type AckEnvelope, encodeValue } from '@troupe/core/internal'
 import { type StartedNodeWorker, startNodeWorker, waitFor } from '@troupe/test-support'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { hello, openRawPeer } from '../support/rawPeer.js'
-import { helloOutcome, codec as hubCodec, LISTEN } from './support.js'
+import { helloOutcome, codec as hubCodec, joinRaw, LISTEN, messageFrom } from './support.js'
 
 const HUB_SECRET = 'the hubs of this cluster know this'
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
@@ -152,5 +152,48 @@ describe('without authenticate', () => {
     console.log(
       `an impostor with the tab's id and incarnation, acking positions 4 and 2^53-1 of a stream of 3: closed 4002 each time; the tab asked successfully again ${recoveries.map((ms) => `${ms} ms`).join(' and ')} later`,
     )
+  }, 40_000)
+})
+
+describe('tabs that come and go, each with a new id', () => {
+  it('leave nothing behind on their hub once they have left', async () => {
+    const hub = await start('churn', LISTEN, { quiet: true })
+    const before = await hub.internals()
+    const TABS = 300
+    const CONCURRENT = 20
+    const visit = async (i: number) => {
+      const tab = await joinRaw(hub.url, `visitor-${i}`)
+      // an ask, answered, and the answer acknowledged: nothing is left pending either way
+      tab.send([messageFrom(tab, 'echo@churn', encodeValue(i), { askId: 1 })])
+      const answer = await tab.peer.waitForEnvelope((e) => e.type === 'reply', 5_000)
+      if (answer?.type !== 'reply') throw new Error(`visitor-${i} got no answer`)
+      tab.send([
+        {
+          type: 'ack',
+          from: tab.hello.from,
+          fromIncarnation: tab.hello.incarnation,
+          dest: 'churn',
+          destIncarnation: answer.originIncarnation,
+          seq: answer.seq,
+          gap: false,
+        },
+        { type: 'bye', reason: 'page closed' },
+      ])
+      tab.peer.close()
+      await tab.peer.closed
+    }
+    for (let i = 0; i < TABS; i += CONCURRENT) {
+      await Promise.all(Array.from({ length: CONCURRENT }, (_, j) => visit(i + j)))
+    }
+    // a tab that said goodbye is forgotten at the next look
+    await waitFor(async () => (await hub.internals()).members <= before.members, {
+      what: async () => `the hub forgets the visitors (${(await hub.internals()).members} members)`,
+    })
+    const after = await hub.internals()
+    console.log(
+      `${TABS} tabs came, asked, acknowledged and left: the hub keeps ${after.members} members (${before.members} before), ${after.inStreams} inbound streams (${before.inStreams}), ${after.outStreams} outbound streams (${before.outStreams})`,
+    )
+    expect(after.inStreams).toBeLessThanOrEqual(before.inStreams)
+    expect(after.outStreams).toBeLessThanOrEqual(before.outStreams)
   }, 40_000)
 })

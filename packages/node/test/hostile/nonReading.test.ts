@@ -344,4 +344,57 @@ describe('a client that reads nothing', () => {
     )
     expect(run.perLink).toBeLessThanOrEqual(maxQueuedBytes)
   }, 60_000)
+
+  it('and then comes back on a new connection gets what waited for it, and what the hub sends next', async () => {
+    const { hub } = await startHub()
+    const first = await joinRaw(hub.url, 'sleepy')
+    cleanups.push(async () => first.peer.terminate())
+    first.peer.pauseReading()
+    // enough dead-letter reports that the hub's queue for it refuses more: its stream waits for room
+    const alive = setInterval(() => first.peer.send(heartbeat()), 200)
+    cleanups.push(async () => clearInterval(alive))
+    await fillSocket(hub, first)
+    await waitFor(async () => (await hub.internals()).blockedLinks.includes('sleepy'), {
+      timeoutMs: 15_000,
+      what: "the hub's link to it refuses data",
+    })
+    const waiting = (await hub.metrics<HubMetrics>()).streams.sleepy!.queued
+    clearInterval(alive)
+    first.peer.terminate()
+
+    // the same tab, reloaded: it reads and acknowledges everything
+    const second = await joinRaw(hub.url, 'sleepy', { incarnation: first.hello.incarnation + 1 })
+    cleanups.push(async () => second.peer.terminate())
+    const positions = new Set<number>()
+    second.peer.socket.on('message', (data: Buffer) => {
+      for (const e of codec.decode(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))) {
+        if (e.type !== 'message' && e.type !== 'dead' && e.type !== 'reply' && e.type !== 'skip') continue
+        positions.add(e.seq)
+        const { from, incarnation: fromIncarnation } = second.hello
+        second.send([
+          {
+            type: 'ack',
+            from,
+            fromIncarnation,
+            dest: 'hub',
+            destIncarnation: e.originIncarnation,
+            seq: e.seq,
+            gap: false,
+          },
+        ])
+      }
+    })
+    expect(await hub.sendNumbered('log@sleepy', 0, 3)).toBe(3)
+    const arrived = await second.peer.waitForEnvelope(
+      (e) => e.type === 'message' && e.origin === 'hub',
+      10_000,
+    )
+    console.log(
+      `a client whose link refused data, back on a new connection: ${waiting} reports were waiting; it got ${positions.size} envelopes from the hub, the hub's new messages ${arrived === undefined ? 'never' : 'too'}`,
+    )
+    expect(arrived).toBeDefined()
+    await waitFor(async () => (await hub.metrics<HubMetrics>()).streams.sleepy === undefined, {
+      what: 'everything for it is acknowledged',
+    })
+  }, 40_000)
 })
