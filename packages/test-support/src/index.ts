@@ -8,6 +8,7 @@
 export {
   type AskResult,
   forkNodeWorker,
+  type MemoryPeaks,
   type NodeWorker,
   type ProbeResult,
   type StartedNodeWorker,

@@ -5,6 +5,7 @@
 // `from run seq` lines to that file) and an `echo` actor, both spawned right after createNode so
 // they get what was held for this node while it was away. It reports member events and dead letters.
 import { openSync, writeSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createNode } from '@troupe/node'
@@ -256,14 +257,20 @@ async function handle(command) {
           for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key])
         }
         sample()
-        sampler = { peaks, timer: setInterval(sample, command.everyMs ?? 20) }
+        // how long the event loop was held up meanwhile, too: what a flood costs everyone else on the node
+        const loop = monitorEventLoopDelay({ resolution: 10 })
+        loop.enable()
+        sampler = { peaks, loop, timer: setInterval(sample, command.everyMs ?? 20) }
         return {}
       }
       if (sampler === undefined) throw new Error('no memory sampler running')
       clearInterval(sampler.timer)
-      const { peaks } = sampler
+      const { peaks, loop } = sampler
+      loop.disable()
       sampler = undefined
-      return { peaks }
+      return {
+        peaks: { ...peaks, loopDelayMaxMs: loop.max / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6 },
+      }
     }
     case 'internals': {
       // counts read from the node's private state, for tests that bound what a hub keeps (they fail loudly

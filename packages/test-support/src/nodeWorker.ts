@@ -54,6 +54,12 @@ export interface WorkerMemory {
   arrayBuffers: number
 }
 
+/** The most a worker used while its sampler ran, and the delays of its event loop meanwhile. */
+export interface MemoryPeaks extends Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'> {
+  loopDelayMaxMs: number
+  loopDelayP99Ms: number
+}
+
 /** Latencies in ms of a worker's asks (see {@link NodeWorker.stopProbe}). */
 export interface ProbeResult {
   count: number
@@ -120,8 +126,8 @@ export interface NodeWorker {
   memory(gc?: boolean): Promise<WorkerMemory>
   /** Starts sampling the worker's memory every `everyMs` (one sampler at a time). */
   startMemorySampler(everyMs?: number): Promise<void>
-  /** Stops the sampler; resolves with the peaks it saw. */
-  stopMemorySampler(): Promise<Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'>>
+  /** Stops the sampler; resolves with the peaks it saw, and how long the event loop was held up meanwhile. */
+  stopMemorySampler(): Promise<MemoryPeaks>
   /** Starts asking `to`, one ask at a time, until {@link NodeWorker.stopProbe} (one probe at a time). */
   startProbe(to: string, options?: { intervalMs?: number; timeoutMs?: number }): Promise<void>
   /** Stops the probe; resolves with its asks' latencies. */
@@ -274,11 +280,7 @@ export function forkNodeWorker(id: string): NodeWorker {
       await request({ cmd: 'memorySampler', action: 'start', everyMs })
     },
     stopMemorySampler: async () =>
-      (
-        await request<{
-          peaks: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'>
-        }>({ cmd: 'memorySampler', action: 'stop' })
-      ).peaks,
+      (await request<{ peaks: MemoryPeaks }>({ cmd: 'memorySampler', action: 'stop' })).peaks,
     async startProbe(to, options = {}) {
       await request({ cmd: 'probe', action: 'start', to, ...options })
     },

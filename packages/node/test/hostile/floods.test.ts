@@ -14,6 +14,7 @@ import {
   codec,
   floodSocket,
   growth,
+  growthLine,
   joinRaw,
   LISTEN,
   latencyLine,
@@ -22,7 +23,6 @@ import {
   mb,
   memoryLine,
   messageFrom,
-  signedMb,
 } from './support.js'
 
 interface HubMetrics {
@@ -60,18 +60,21 @@ describe('messages for nodes that do not exist', () => {
     // sender's own 256 KB check), each for a node nobody knows
     const BIG = 300
     const big = bodyOfSize(900_000)
-    await hub.startMemorySampler()
-    const { latency: bigLatency } = await latencyUnder(tab, 'echo@hub', () =>
-      floodSocket(
+    // the hub has read them all once it answers the heartbeat sent after them
+    const readAll = async (sentAt: number) => {
+      hoarder.send([{ type: 'heartbeat', sentAt, echo: false }])
+      const echoed = (e: Envelope) => e.type === 'heartbeat' && e.echo && e.sentAt === sentAt
+      expect(await hoarder.peer.waitForEnvelope(echoed, 30_000)).toBeDefined()
+    }
+    const { latency: bigLatency } = await latencyUnder(tab, hub, async () => {
+      await floodSocket(
         hoarder.peer.socket,
         (i) => codec.encode([messageFrom(hoarder, `board@ghost-${i}`, big)]),
         (sent) => sent >= BIG,
-      ),
-    )
-    // the hub has read them all once it answers the frame sent after them
-    hoarder.send([{ type: 'heartbeat', sentAt: 1, echo: false }])
-    expect(await hoarder.peer.waitForEnvelope((e) => e.type === 'heartbeat' && e.echo, 30_000)).toBeDefined()
-    const bigPeak = await hub.stopMemorySampler()
+      )
+      await readAll(1)
+    })
+    const bigPeak = bigLatency.hub
     const afterBig = await hub.memory()
     const metrics = await hub.metrics<HubMetrics>()
     expect(metrics.peers.hoarder?.framesIn).toBeGreaterThanOrEqual(BIG + 1)
@@ -90,8 +93,8 @@ describe('messages for nodes that do not exist', () => {
     const TINY = 100_000
     const PER_FRAME = 1_000
     const tiny = bodyOfSize(8)
-    const { latency: tinyLatency } = await latencyUnder(tab, 'echo@hub', () =>
-      floodSocket(
+    const { latency: tinyLatency } = await latencyUnder(tab, hub, async () => {
+      await floodSocket(
         hoarder.peer.socket,
         (f) =>
           codec.encode(
@@ -100,11 +103,9 @@ describe('messages for nodes that do not exist', () => {
             ),
           ),
         (sent) => sent >= TINY / PER_FRAME,
-      ),
-    )
-    hoarder.send([{ type: 'heartbeat', sentAt: 2, echo: false }])
-    const echoed = (e: Envelope) => e.type === 'heartbeat' && e.echo && e.sentAt === 2
-    expect(await hoarder.peer.waitForEnvelope(echoed, 30_000)).toBeDefined()
+      )
+      await readAll(2)
+    })
 
     // the hub's own sends are not held back by what it relayed (or did not): all accepted, all delivered
     const OWN = 1_000
@@ -113,19 +114,20 @@ describe('messages for nodes that do not exist', () => {
       what: "the hub's sends arrive",
     })
     expect(await tab.numbersFrom('hub')).toEqual(Array.from({ length: OWN }, (_, i) => i))
-    const afterTiny = await hub.metrics<HubMetrics>()
-    expect(afterTiny.deadLetters['queue-full']).toBe(0)
-    expect(afterTiny.held).toBe(0)
-    const tinyGrowth = growth(before, await hub.memory())
+    const metricsAfterTiny = await hub.metrics<HubMetrics>()
+    expect(metricsAfterTiny.deadLetters['queue-full']).toBe(0)
+    expect(metricsAfterTiny.held).toBe(0)
+    const memoryAfterTiny = await hub.memory()
+    const tinyGrowth = growth(before, memoryAfterTiny)
     expect(tinyGrowth.arrayBuffers).toBeLessThan(60 * MB)
     hoarder.peer.close()
 
     console.log(
       [
         `messages for unknown nodes (relays keep nothing): hub before ${memoryLine(before)}`,
-        `  ${BIG} × 900 KB: peak during ${memoryLine(bigPeak)}; after GC rss ${signedMb(bigGrowth.rss)}, arrayBuffers ${signedMb(bigGrowth.arrayBuffers)}; held ${metrics.held}`,
+        `  ${BIG} × 900 KB: peak during ${memoryLine(bigPeak)}; after GC ${growthLine(before, afterBig)}; held ${metrics.held}`,
         `    ${latencyLine(bigLatency)}`,
-        `  ${TINY} tiny to ${TINY} unknown nodes: after GC rss ${signedMb(tinyGrowth.rss)}, arrayBuffers ${signedMb(tinyGrowth.arrayBuffers)}; then ${OWN} sends of the hub's own: all accepted and delivered, queue-full ${afterTiny.deadLetters['queue-full']}`,
+        `  ${TINY} tiny to ${TINY} unknown nodes: after GC ${growthLine(before, memoryAfterTiny)}; then ${OWN} sends of the hub's own: all accepted and delivered, queue-full ${metricsAfterTiny.deadLetters['queue-full']}`,
         `    ${latencyLine(tinyLatency)}`,
       ].join('\n'),
     )
@@ -152,9 +154,8 @@ describe('messages for an actor whose mailbox is full', () => {
         await new Promise((resolve) => setTimeout(resolve, 50))
       }
     })()
-    await hub.startMemorySampler()
     const FLOOD_MS = 3_000
-    const { latency, result: sent } = await latencyUnder(tab, 'echo@hub', async () => {
+    const { latency, result: sent } = await latencyUnder(tab, hub, async () => {
       const end = Date.now() + FLOOD_MS
       return Promise.all(
         flooders.map((flooder) =>
@@ -166,7 +167,7 @@ describe('messages for an actor whose mailbox is full', () => {
         ),
       )
     })
-    const peak = await hub.stopMemorySampler()
+    const peak = latency.hub
     watching = false
     await watch
     const during = await hub.memory()
@@ -186,7 +187,7 @@ describe('messages for an actor whose mailbox is full', () => {
       [
         `backlog for a full mailbox (capacity 10, 50 ms a message): 2 clients sent ${sent.map((n) => n * 32).join(' and ')} messages of 16 KB in ${FLOOD_MS} ms; the sink handled ${handled}`,
         `  worst backlog: ${worst.perOrigin} messages from one origin (bound ${maxBacklogMessages}), ${mb(worst.bytes)} in all (bound ${mb(maxBacklogBytes)})`,
-        `  hub before ${memoryLine(before)}; peak ${memoryLine(peak)}; after GC with the backlogs full: rss ${signedMb(flood.rss)}, arrayBuffers ${signedMb(flood.arrayBuffers)}`,
+        `  hub before ${memoryLine(before)}; peak ${memoryLine(peak)}; after GC with the backlogs full: ${growthLine(before, during)}`,
         `  connections still open: ${open.join(', ')}; queue-full dead letters ${metrics.deadLetters['queue-full']}`,
         `  ${latencyLine(latency)}`,
       ].join('\n'),

@@ -208,10 +208,12 @@ describe('a tab that says it is a hub', () => {
         members: [
           // the victim left, or moved behind the liar, in a newer run of it
           {
-            ...before,
+            id: 'victim',
+            role: 'client',
             incarnation: before.incarnation + 1,
             status: 'left',
             via: 'liar',
+            url: undefined,
             principal: undefined,
           },
           {

@@ -194,7 +194,7 @@ describe('a frame nested a million levels deep', () => {
     const before = await hub.memory()
     const cpuBefore = await hub.cpu()
     const codes: number[] = []
-    const { latency } = await latencyUnder(tab, 'echo@hub', async () => {
+    const { latency } = await latencyUnder(tab, hub, async () => {
       const end = Date.now() + 3_000
       for (let i = 0; i < 6 || Date.now() < end; i++) {
         // half before the hello, half after it

@@ -148,7 +148,7 @@ async function nonReadingFlood(
   const sentBytes = await Promise.all(
     clients.map(async (client) => (await hub.metrics<HubMetrics>()).peers[client.hello.from]!.bytesIn),
   )
-  const { latency } = await latencyUnder(tab, 'echo@hub', async () => {
+  const { latency } = await latencyUnder(tab, hub, async () => {
     const end = Date.now() + FLOOD_MS
     await Promise.all(
       clients.map((client, i) =>

@@ -13,7 +13,13 @@ import {
   type MessageEnvelope,
   type WelcomeEnvelope,
 } from '@troupe/core/internal'
-import { type ProbeResult, type StartedNodeWorker, sleep, type WorkerMemory } from '@troupe/test-support'
+import {
+  type MemoryPeaks,
+  type ProbeResult,
+  type StartedNodeWorker,
+  sleep,
+  type WorkerMemory,
+} from '@troupe/test-support'
 import { WebSocket } from 'ws'
 import { codecLike, hello, openRawPeer, type RawPeer } from '../support/rawPeer.js'
 
@@ -140,7 +146,7 @@ export const signedMb = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${mb
 
 /** Memory growth from `before` to `after` (after GC both), in bytes. */
 export function growth(
-  before: WorkerMemory,
+  before: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers'>,
   after: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers'>,
 ): { rss: number; heapUsed: number; arrayBuffers: number } {
   return {
@@ -148,6 +154,15 @@ export function growth(
     heapUsed: after.heapUsed - before.heapUsed,
     arrayBuffers: after.arrayBuffers - before.arrayBuffers,
   }
+}
+
+/** Growth from `before` to `after`: rss, heap and array buffers. */
+export function growthLine(
+  before: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers'>,
+  after: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers'>,
+): string {
+  const { rss, heapUsed, arrayBuffers } = growth(before as WorkerMemory, after)
+  return `rss ${signedMb(rss)}, heap ${signedMb(heapUsed)}, arrayBuffers ${signedMb(arrayBuffers)}`
 }
 
 /** One line of figures: rss, heap and array buffers. */
@@ -159,32 +174,38 @@ export function memoryLine(memory: Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arra
 export interface Latency {
   idle: ProbeResult
   loaded: ProbeResult
+  /** The hub's peak memory and event-loop delays while the flood ran. */
+  hub: MemoryPeaks
 }
 
 /**
- * Runs `flood` while `tab` asks `to` (one ask at a time), after measuring the
- * same asks idle for a second.
+ * Runs `flood` while `tab` asks `echo@<hub>` (one ask at a time), after
+ * measuring the same asks idle for a second; samples the hub meanwhile.
  */
 export async function latencyUnder<T>(
   tab: StartedNodeWorker,
-  to: string,
+  hub: StartedNodeWorker,
   flood: () => Promise<T>,
 ): Promise<{ latency: Latency; result: T }> {
+  const to = `echo@${hub.id}`
   await tab.startProbe(to)
   await sleep(1_000)
   const idle = await tab.stopProbe()
+  await hub.startMemorySampler()
   await tab.startProbe(to)
   try {
     const result = await flood()
-    return { latency: { idle, loaded: await tab.stopProbe() }, result }
+    const loaded = await tab.stopProbe()
+    return { latency: { idle, loaded, hub: await hub.stopMemorySampler() }, result }
   } catch (error) {
     await tab.stopProbe()
+    await hub.stopMemorySampler()
     throw error
   }
 }
 
-/** `p50 idle → p50 under load (×ratio)`. */
-export function latencyLine({ idle, loaded }: Latency): string {
+/** `p50 idle → p50 under load (×ratio)`, and the hub's event loop meanwhile. */
+export function latencyLine({ idle, loaded, hub }: Latency): string {
   const ratio = loaded.p50 / idle.p50
-  return `tab's ask p50 ${idle.p50.toFixed(2)} ms idle → ${loaded.p50.toFixed(2)} ms under the flood (×${ratio.toFixed(1)}), p95 ${idle.p95.toFixed(2)} → ${loaded.p95.toFixed(2)} ms, max ${loaded.max.toFixed(0)} ms, ${loaded.count} asks, ${loaded.failures} failed`
+  return `tab's ask p50 ${idle.p50.toFixed(2)} ms idle → ${loaded.p50.toFixed(2)} ms under the flood (×${ratio.toFixed(1)}), p95 ${idle.p95.toFixed(2)} → ${loaded.p95.toFixed(2)} ms, max ${loaded.max.toFixed(0)} ms, ${loaded.count} asks, ${loaded.failures} failed; hub event loop delay p99 ${hub.loopDelayP99Ms.toFixed(0)} ms, max ${hub.loopDelayMaxMs.toFixed(0)} ms; hub peak ${memoryLine(hub)}`
 }
