@@ -6,7 +6,7 @@
  * memory is measured after GC, and a well-behaved tab's ask latency is
  * printed idle and under each flood.
  */
-import { DEFAULTS, type Envelope } from '@troupe/core/internal'
+import { DEFAULTS } from '@troupe/core/internal'
 import { type StartedNodeWorker, sleep, startNodeWorker, waitFor } from '@troupe/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -15,6 +15,7 @@ import {
   floodSocket,
   growth,
   growthLine,
+  hubHasRead,
   joinRaw,
   LISTEN,
   latencyLine,
@@ -60,12 +61,8 @@ describe('messages for nodes that do not exist', () => {
     // sender's own 256 KB check), each for a node nobody knows
     const BIG = 300
     const big = bodyOfSize(900_000)
-    // the hub has read them all once it answers the heartbeat sent after them
-    const readAll = async (sentAt: number) => {
-      hoarder.send([{ type: 'heartbeat', sentAt, echo: false }])
-      const echoed = (e: Envelope) => e.type === 'heartbeat' && e.echo && e.sentAt === sentAt
-      expect(await hoarder.peer.waitForEnvelope(echoed, 30_000)).toBeDefined()
-    }
+    // the hub has read them all once it answers an ask sent after them
+    const readAll = (askId: number) => hubHasRead(hoarder, 'hub', askId)
     const { latency: bigLatency } = await latencyUnder(tab, hub, async () => {
       await floodSocket(
         hoarder.peer.socket,

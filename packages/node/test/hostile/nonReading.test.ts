@@ -134,12 +134,8 @@ async function nonReadingFlood(
   const before = await hub.memory()
   const clients: RawClient[] = []
   for (let i = 0; i < plan.clients; i++) clients.push(await joinRaw(hub.url, `${name}-${i}`))
-  // they read nothing (no pong either) but say they are alive, as a hostile tab would
-  const alive = setInterval(() => {
-    for (const client of clients) client.peer.send(heartbeat())
-  }, 200)
+  // they read nothing (no pong either) but say they are alive (see joinRaw), as a hostile tab would
   cleanups.push(async () => {
-    clearInterval(alive)
     for (const client of clients) client.peer.terminate()
   })
   for (const client of clients) client.peer.pauseReading()
@@ -365,15 +361,12 @@ describe('a client that reads nothing', () => {
     cleanups.push(async () => first.peer.terminate())
     first.peer.pauseReading()
     // enough dead-letter reports that the hub's queue for it refuses more: its stream waits for room
-    const alive = setInterval(() => first.peer.send(heartbeat()), 200)
-    cleanups.push(async () => clearInterval(alive))
     await fillSocket(hub, first)
     await waitFor(async () => (await hub.internals()).blockedLinks.includes('sleepy'), {
       timeoutMs: 15_000,
       what: "the hub's link to it refuses data",
     })
     const waiting = (await hub.metrics<HubMetrics>()).streams.sleepy!.queued
-    clearInterval(alive)
     first.peer.terminate()
 
     // the same tab, reloaded: it reads and acknowledges everything

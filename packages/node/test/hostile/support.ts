@@ -29,6 +29,9 @@ export const codec: FrameCodec = codecLike(DEFAULTS.maxFrameBytes)
 /** The hub's options every test starts from: its own process, listening on a free port. */
 export const LISTEN = { listen: { host: '127.0.0.1', port: 0 } }
 
+/** How often a raw client says it is alive: well within the hub's silence thresholds (1.5 s, then a ping). */
+const KEEP_ALIVE_MS = 500
+
 /** A raw connection that completed its handshake as node `id`, numbering the data envelopes it sends. */
 export interface RawClient {
   readonly peer: RawPeer
@@ -42,7 +45,8 @@ export interface RawClient {
 
 /**
  * Opens a raw connection to `url` as node `id` and waits for the welcome;
- * rejects with the close code if the hub refuses it.
+ * rejects with the close code if the hub refuses it. Until it closes, it
+ * sends a heartbeat every {@link KEEP_ALIVE_MS}.
  */
 export async function joinRaw(
   url: string,
@@ -58,6 +62,12 @@ export async function joinRaw(
     const { code, reason } = await peer.closed
     throw new Error(`hub refused "${id}": ${code} ${reason}`)
   }
+  // alive in the hub's eyes, as a tab is: a heartbeat now and then, even while it floods or reads nothing
+  const keepAlive = setInterval(
+    () => peer.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false }])),
+    KEEP_ALIVE_MS,
+  )
+  void peer.closed.then(() => clearInterval(keepAlive))
   const seqs = new Map<string, number>()
   return {
     peer,
@@ -69,6 +79,21 @@ export async function joinRaw(
       return seq
     },
     send: (envelopes) => peer.send(codec.encode(envelopes)),
+  }
+}
+
+/**
+ * Resolves once the hub has read everything `client` sent so far: it asks
+ * the hub's `echo` actor (ask id `askId`) and waits for the answer, which
+ * comes after the hub has handled all that came before. Rejects with how
+ * the connection ended if it ended first.
+ */
+export async function hubHasRead(client: RawClient, hubId: string, askId: number): Promise<void> {
+  client.send([messageFrom(client, `echo@${hubId}`, encodeValue(askId), { askId })])
+  const answer = await client.peer.waitForEnvelope((e) => e.type === 'reply' && e.askId === askId, 30_000)
+  if (answer === undefined) {
+    const closed = client.peer.isClosed ? JSON.stringify(await client.peer.closed) : 'still open'
+    throw new Error(`the hub did not answer ask ${askId} of ${client.hello.from} (connection ${closed})`)
   }
 }
 
