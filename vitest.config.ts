@@ -10,6 +10,8 @@ const alias = [
   { find: /^@troupe\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@troupe\/node$/, replacement: src('node/src/index.ts') },
   { find: /^@troupe\/browser$/, replacement: src('browser/src/index.ts') },
+  { find: /^@troupe\/inspector\/serve$/, replacement: src('inspector/src/serve.ts') },
+  { find: /^@troupe\/inspector$/, replacement: src('inspector/src/index.ts') },
 ]
 
 const project = (name: string, root: string) => ({
@@ -24,6 +26,7 @@ export default defineConfig({
       project('core', 'packages/core'),
       project('node', 'packages/node'),
       project('browser', 'packages/browser'),
+      project('inspector', 'packages/inspector'),
       // checks on the repository as a whole: every test file runs, the packed packages install and type-check
       { extends: true, test: { name: 'repo', include: ['test/**/*.test.ts'] } },
     ],

@@ -55,7 +55,11 @@ totals.failed += vitestJson === undefined ? 1 : vitestJson.numTotalTests - vites
 if (vitest !== 0 && totals.failed === 0) totals.failed = 1
 
 // browser tests in real Chromium, one Playwright config per package that has them
-for (const config of ['packages/browser/playwright.config.ts', 'apps/board/playwright.config.ts']) {
+for (const config of [
+  'packages/browser/playwright.config.ts',
+  'packages/inspector/playwright.config.ts',
+  'apps/board/playwright.config.ts',
+]) {
   if (!existsSync(config)) continue
   const report = `${config.slice(0, config.lastIndexOf('/'))}/test-results/e2e.json`
   rmSync(report, { force: true })

@@ -25,7 +25,7 @@ import { formatMessage } from 'publint/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
-const PACKAGES = ['core', 'node', 'browser'] as const
+const PACKAGES = ['core', 'node', 'browser', 'inspector'] as const
 type PackageDir = (typeof PACKAGES)[number]
 /** TypeScript 5.9, the last with a JS compiler API, installed beside the repository's TypeScript 7. */
 const ts = createRequire(join(REPO, 'packages/test-support/package.json'))(
@@ -56,7 +56,9 @@ import { createNode as createTab, createBrowserTransport, type BrowserNodeOption
 import { type ActorRef, type Behavior, createNode, type Node, TroupeError, isTroupeError } from '@troupe/core'
 import { closeReason, DEFAULTS, Inbox, nodeControls, yieldToHost } from '@troupe/core/internal'
 import { createMemoryNetwork, createRandom, createTestClock } from '@troupe/core/testing'
-import { createNode as createServerNode, createWsTransport, type NodeOptions } from '@troupe/node'
+import { defineInspector, type NodeView, type TroupeInspector } from '@troupe/inspector'
+import { INSPECTOR_ACTOR, serveInspector } from '@troupe/inspector/serve'
+import { createNode as createServerNode, createWsTransport, type NodeOptions, registerTroupeMetrics } from '@troupe/node'
 
 type Greeting = { name: string }
 const greeter: Behavior<Greeting, string> = { receive: (msg, ctx) => ctx.reply(\`hello \${msg.name}\`) }
@@ -70,6 +72,13 @@ export async function main(): Promise<string> {
   const hub = await createServerNode(options)
   const tabOptions: BrowserNodeOptions = { seeds: [hub.url ?? ''] }
   const reply = await ref.ask({ name: 'packed' }, { timeoutMs: 1_000 })
+  serveInspector(local)
+  const view = (await local.ask(\`\${INSPECTOR_ACTOR}@a\`, { type: 'inspect' }, { timeoutMs: 1_000 })) as NodeView
+  const element: TroupeInspector | undefined = document.querySelector('troupe-inspector') ?? undefined
+  void view.members.rows
+  void element?.refresh
+  void defineInspector
+  void registerTroupeMetrics
   void createWsTransport
   void createBrowserTransport
   void createTab
@@ -173,14 +182,24 @@ describe('the packed packages, installed from their tarballs', () => {
 
   it('load in Node: every entry imports, and a node answers an ask', () => {
     const script = `
-      const entries = ['@troupe/core', '@troupe/core/testing', '@troupe/core/internal', '@troupe/node', '@troupe/browser']
+      const entries = ['@troupe/core', '@troupe/core/testing', '@troupe/core/internal', '@troupe/node', '@troupe/browser',
+        '@troupe/inspector', '@troupe/inspector/serve']
       for (const entry of entries) await import(entry)
       const { createNode } = await import('@troupe/node')
-      const node = await createNode({ id: 'packed' })
+      const { serveInspector } = await import('@troupe/inspector/serve')
+      const node = await createNode({ id: 'packed', listen: { host: '127.0.0.1', port: 0 }, metrics: true })
       node.spawn('echo', { receive: (msg, ctx) => ctx.reply(msg) })
+      serveInspector(node)
       console.log(await node.ask('echo@packed', 'pong', { timeoutMs: 1000 }))
+      console.log((await node.ask('troupe.inspector@packed', { type: 'inspect' }, { timeoutMs: 1000 })).id)
+      const metrics = await (await fetch(node.url.replace('ws', 'http') + '/metrics')).text()
+      console.log(metrics.includes('# TYPE troupe_messages_sent_total counter'))
       await node.close()`
-    expect(sh('node', ['--input-type=module', '-e', script], consumer).trim()).toBe('pong')
+    expect(sh('node', ['--input-type=module', '-e', script], consumer).trim().split('\n')).toEqual([
+      'pong',
+      'packed',
+      'true',
+    ])
   })
 
   it.each(['core', 'node'] as const)('@troupe/%s: the README example runs and prints what it says', (dir) => {

@@ -14,8 +14,10 @@ const webPort = Number(process.env.PORT ?? 5173)
 const host = '127.0.0.1'
 const dataDir = resolve(process.env.BOARD_DATA_DIR ?? join(here, '.data'))
 
-if (!existsSync(join(here, '../../packages/node/dist/index.js'))) {
-  console.error('The hub runs the built @troupe/node: run "npm run build" at the repository root first.')
+if (['node', 'inspector'].some((pkg) => !existsSync(join(here, `../../packages/${pkg}/dist/index.js`)))) {
+  console.error(
+    'The hub runs the built @troupe/node and @troupe/inspector: run "npm run build" at the repository root first.',
+  )
   process.exit(1)
 }
 

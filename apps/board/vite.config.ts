@@ -6,10 +6,10 @@ const packageSource = (path: string) => here(`../../packages/${path}`)
 
 /**
  * Two builds from one config:
- * - the web app (default mode): `dist/web`, with `@troupe/browser` and `@troupe/core` taken from
- *   their sources, so the page needs no package build;
+ * - the web app (default mode): `dist/web`, with `@troupe/browser`, `@troupe/core` and
+ *   `@troupe/inspector` taken from their sources, so the page needs no package build;
  * - the hub (`--mode hub`): `dist/hub/main.js` for Node, which imports the built `@troupe/node`
- *   at run time (`npm run build` at the root builds it).
+ *   and `@troupe/inspector/serve` at run time (`npm run build` at the root builds them).
  *
  * The demo serves `dist/web` with Vite's preview server (demo.mjs).
  */
@@ -42,6 +42,7 @@ export default defineConfig(({ mode }): UserConfig => {
         { find: /^@troupe\/core\/internal$/, replacement: packageSource('core/src/internal.ts') },
         { find: /^@troupe\/core$/, replacement: packageSource('core/src/index.ts') },
         { find: /^@troupe\/browser$/, replacement: packageSource('browser/src/index.ts') },
+        { find: /^@troupe\/inspector$/, replacement: packageSource('inspector/src/index.ts') },
       ],
     },
     server: { host: '127.0.0.1', port: 5173 },

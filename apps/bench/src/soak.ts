@@ -10,7 +10,8 @@
  */
 
 import { SEED } from '@troupe/test-support/seed'
-import { envNumber } from './stats.js'
+import { recordFigures } from './shared/figures.js'
+import { envNumber } from './shared/stats.js'
 
 /**
  * The chaos driver lives with the integration tests it was written for. It is
@@ -61,6 +62,7 @@ export async function benchSoak(): Promise<void> {
   console.log(`${'t (s)'.padStart(6)}  ${NODES.map((id) => `${id.padStart(4)} rss/heap`).join('  ')}`)
   let first: MemorySample | undefined
   let last: MemorySample | undefined
+  const samples: MemorySample[] = []
   const { runChaos, formatChaosReport } = (await import(CHAOS_DRIVER)) as ChaosDriver
   const report = await runChaos({
     seconds,
@@ -70,11 +72,13 @@ export async function benchSoak(): Promise<void> {
     onSample(sample) {
       first ??= sample
       last = sample
+      samples.push(sample)
       const row = NODES.map((id) => `${mb(sample.rss[id])}/${mb(sample.heapUsed[id])}`.padStart(13))
       console.log(`${String(sample.atSeconds).padStart(6)}  ${row.join('  ')}`)
     },
   })
   console.log(`\n${formatChaosReport(report)}`)
+  recordFigures('soak', { seconds, seed, memorySamples: samples, report })
   if (first !== undefined && last !== undefined) {
     // h1, c1 and c2 are never restarted: their memory from the first sample to the last shows any growth
     const growth = (key: 'rss' | 'heapUsed') =>

@@ -1,5 +1,6 @@
+import { serveInspector } from '@troupe/inspector/serve'
 import { createNode, type Node } from '@troupe/node'
-import { address, BOARD_ACTOR, HUB_ID, type HubStats, STATS_ACTOR } from '../src/protocol.js'
+import { address, BOARD_ACTOR, HUB_ID } from '../src/protocol.js'
 import { boardBehavior, memberGone, type PersistedBoard } from './boardActor.js'
 import { createSnapshotStore } from './store.js'
 
@@ -32,8 +33,8 @@ export interface BoardHub {
 
 /**
  * The board's hub: a `@troupe/node` node listening for tabs, with the
- * `board` actor (the board, kept in a JSON snapshot file) and the `stats`
- * actor (answers any message with this node's members and metrics).
+ * `board` actor (the board, kept in a JSON snapshot file) and the inspector
+ * actor `troupe.inspector` (the hub's members and figures, for the panel).
  */
 export async function startBoardHub(options: BoardHubOptions): Promise<BoardHub> {
   const { dataDir, host = '127.0.0.1', port = 9101, id = HUB_ID } = options
@@ -49,15 +50,15 @@ export async function startBoardHub(options: BoardHubOptions): Promise<BoardHub>
   const node = await createNode({
     id,
     listen: { host, port },
+    // GET /metrics beside /healthz and /readyz on the hub's port (a local demo: nothing to keep private)
+    metrics: true,
     holdTtlMs: 60_000,
     ...(options.advertiseUrl === undefined ? {} : { advertiseUrl: options.advertiseUrl }),
   })
   // spawned right after createNode, before any other await: nothing sent to them is missed
   node.spawn(BOARD_ACTOR, boardBehavior({ initial, store, log }))
-  node.spawn(STATS_ACTOR, {
-    receive: (_message, ctx) =>
-      ctx.reply({ members: node.members(), metrics: node.metrics(), at: Date.now() } satisfies HubStats),
-  })
+  // what the tabs' cluster panel shows of the hub (the board has no authorize: every tab may ask)
+  serveInspector(node)
   const board = address(BOARD_ACTOR, id)
   node.on('member-up', (m) => log(`${m.role} ${m.id} is up`))
   node.on('member-down', (m) => {

@@ -1,6 +1,7 @@
 // The board in a tab: one Troupe browser node, its `view` and `presence` actors, and the UI.
 import './style.css'
 import { createNode, type Node } from '@troupe/browser'
+import type { TroupeInspector } from '@troupe/inspector'
 import { createBoardClient } from './boardClient.js'
 import { createBoardView } from './boardView.js'
 import { createClusterPanel } from './clusterPanel.js'
@@ -78,10 +79,11 @@ async function start(): Promise<void> {
     panel: $('[data-testid="panel"]'),
     toggle: $('[data-testid="toggle-panel"]'),
     close: $('[data-testid="close-panel"]'),
-    selfBody: $('[data-testid="panel-self"] .panel-body'),
-    hubBody: $('[data-testid="panel-hub"] .panel-body'),
-    hubNote: $('[data-testid="panel-hub"] .panel-note'),
-    boardNote: $('[data-testid="panel-self"] .panel-note'),
+    inspectors: [
+      $<TroupeInspector>('[data-testid="panel-self"] troupe-inspector'),
+      $<TroupeInspector>('[data-testid="panel-hub"] troupe-inspector'),
+    ],
+    boardNote: $('[data-testid="board-note"]'),
   })
 
   const redraw = (): void => {

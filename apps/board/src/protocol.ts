@@ -4,16 +4,14 @@
  * ```
  * tab ──op / subscribe──▶ board@hub ──snapshot / applied / saved──▶ view@<tab>
  * tab ──cursor──▶ presence@<other tab>          (relayed by the hub)
- * tab ──ask──▶ stats@hub ──reply: members + metrics──▶ tab
+ * tab ──ask──▶ troupe.inspector@hub ──reply: the hub's members and figures──▶ tab   (@troupe/inspector)
  * ```
  */
-import type { Member, NodeMetrics } from '@troupe/browser'
 import type { Note, Op } from './model.js'
 
 /** The hub's node id: tabs address `board@hub` before they have ever reached it. */
 export const HUB_ID = 'hub'
 export const BOARD_ACTOR = 'board'
-export const STATS_ACTOR = 'stats'
 export const VIEW_ACTOR = 'view'
 export const PRESENCE_ACTOR = 'presence'
 
@@ -76,14 +74,6 @@ export interface PresenceMessage {
   readonly y?: number
   /** The note being dragged, where it is now (a live preview; the move op follows on drop). */
   readonly drag?: { readonly id: string; readonly x: number; readonly y: number }
-}
-
-/** The reply of `stats@hub`. */
-export interface HubStats {
-  readonly members: Member[]
-  readonly metrics: NodeMetrics
-  /** The hub's clock when it answered. */
-  readonly at: number
 }
 
 export const address = (actor: string, nodeId: string): string => `${actor}@${nodeId}`

@@ -2,11 +2,13 @@ import {
   type NodeOptions as CoreNodeOptions,
   createNode as createCoreNode,
   type Node,
+  type Protocol,
   TroupeError,
+  type Untyped,
 } from '@troupe/core'
 import { nodeControls } from '@troupe/core/internal'
 import { watchLifecycle } from './lifecycle.js'
-import { createBrowserTransport } from './wsTransport.js'
+import { createWsTransport } from './wsTransport.js'
 
 /**
  * Options of the browser {@link createNode}: core's, without what a tab cannot
@@ -22,6 +24,9 @@ export interface BrowserNodeOptions
    */
   seeds: readonly string[]
 }
+
+/** Options of the browser `createNode` (the same as {@link BrowserNodeOptions}). */
+export type NodeOptions = BrowserNodeOptions
 
 /**
  * Starts a node in a browser tab (or worker): a client that dials one of its
@@ -55,10 +60,12 @@ export interface BrowserNodeOptions
  * addEventListener('pagehide', () => void tab.close())
  * ```
  */
-export async function createNode(options: BrowserNodeOptions): Promise<Node> {
+export async function createNode<P extends Protocol = Untyped>(
+  options: BrowserNodeOptions,
+): Promise<Node<P>> {
   assertSeeds(options?.seeds)
-  const transport = createBrowserTransport({ maxFrameBytes: options.maxFrameBytes })
-  const node = await createCoreNode({ ...options, role: 'client', advertiseUrl: undefined, transport })
+  const transport = createWsTransport({ maxFrameBytes: options.maxFrameBytes })
+  const node = await createCoreNode<P>({ ...options, role: 'client', advertiseUrl: undefined, transport })
   let stopWatching: () => void
   try {
     stopWatching = watchLifecycle(nodeControls(node))

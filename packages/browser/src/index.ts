@@ -6,9 +6,11 @@
  * @packageDocumentation
  */
 export * from '@troupe/core'
-export { type BrowserNodeOptions, createNode } from './createNode.js'
+export { type BrowserNodeOptions, createNode, type NodeOptions } from './createNode.js'
 export {
   type BrowserTransportOptions,
   createBrowserTransport,
+  createWsTransport,
   type WebSocketConstructor,
+  type WsTransportOptions,
 } from './wsTransport.js'

@@ -4,7 +4,7 @@ import { CLOSE_CODES, type Connection, isTroupeError } from '@troupe/core'
 import { freePort } from '@troupe/test-support'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type WebSocket as ServerSocket, WebSocketServer, WebSocket as WsWebSocket } from 'ws'
-import { createBrowserTransport, type WebSocketConstructor } from './wsTransport.js'
+import { createWsTransport, type WebSocketConstructor } from './wsTransport.js'
 
 // The transport runs on whatever WebSocket it is given (by default the global one). In Node, `ws` stands in for a
 // browser's; Node's own WHATWG WebSocket (undici, global from Node 22, or 20 with --experimental-websocket) is
@@ -95,9 +95,9 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
   }
 }
 
-describe.each(implementations)('createBrowserTransport on %s', (_name, WebSocket) => {
-  const transport = (options: { maxFrameBytes?: number; handshakeTimeoutMs?: number } = {}) =>
-    createBrowserTransport({ ...options, WebSocket })
+describe.each(implementations)('createWsTransport on %s', (_name, WebSocket) => {
+  const transport = (options: { maxFrameBytes?: number; connectTimeoutMs?: number } = {}) =>
+    createWsTransport({ ...options, WebSocket })
 
   async function connected(
     onConnection?: (socket: ServerSocket) => void,
@@ -245,7 +245,7 @@ describe.each(implementations)('createBrowserTransport on %s', (_name, WebSocket
     await expect(transport().connect('not a url')).rejects.toThrow('cannot connect to not a url')
   })
 
-  it('gives up after handshakeTimeoutMs and closes the socket', async () => {
+  it('gives up after connectTimeoutMs and closes the socket', async () => {
     const sockets: Socket[] = []
     const socketClosed: Array<Promise<void>> = []
     // accepts TCP and never answers the HTTP upgrade
@@ -265,7 +265,7 @@ describe.each(implementations)('createBrowserTransport on %s', (_name, WebSocket
     )
     const url = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}`
     const started = Date.now()
-    await expect(transport({ handshakeTimeoutMs: 200 }).connect(url)).rejects.toThrow(
+    await expect(transport({ connectTimeoutMs: 200 }).connect(url)).rejects.toThrow(
       `cannot connect to ${url}: the WebSocket did not open within 200 ms`,
     )
     expect(Date.now() - started).toBeGreaterThanOrEqual(190)
@@ -274,12 +274,12 @@ describe.each(implementations)('createBrowserTransport on %s', (_name, WebSocket
   })
 })
 
-describe('createBrowserTransport options', () => {
-  it('rejects a maxFrameBytes or handshakeTimeoutMs that is not a positive integer', () => {
-    for (const options of [{ maxFrameBytes: 0 }, { maxFrameBytes: 1.5 }, { handshakeTimeoutMs: -1 }]) {
+describe('createWsTransport options', () => {
+  it('rejects a maxFrameBytes or connectTimeoutMs that is not a positive integer', () => {
+    for (const options of [{ maxFrameBytes: 0 }, { maxFrameBytes: 1.5 }, { connectTimeoutMs: -1 }]) {
       let error: unknown
       try {
-        createBrowserTransport(options)
+        createWsTransport(options)
       } catch (caught) {
         error = caught
       }
@@ -289,7 +289,7 @@ describe('createBrowserTransport options', () => {
 
   it('dials with the global WebSocket by default, read at each connect', async () => {
     const { url } = await startServer()
-    const made = createBrowserTransport()
+    const made = createWsTransport()
     const dialed: string[] = []
     class RecordingWebSocket extends WsWebSocket {
       constructor(address: string) {
@@ -305,7 +305,7 @@ describe('createBrowserTransport options', () => {
 
   it('rejects connect where there is no WebSocket (server-side rendering, Node 20)', async () => {
     vi.stubGlobal('WebSocket', undefined)
-    await expect(createBrowserTransport().connect('ws://127.0.0.1:1')).rejects.toThrow(
+    await expect(createWsTransport().connect('ws://127.0.0.1:1')).rejects.toThrow(
       'cannot connect to ws://127.0.0.1:1: this environment has no WebSocket',
     )
   })

@@ -5,8 +5,8 @@ import { closeReason, DEFAULTS, Inbox } from '@troupe/core/internal'
 /** A WebSocket constructor that behaves like the browser's (the WHATWG API). */
 export type WebSocketConstructor = new (url: string) => WebSocket
 
-/** Options of {@link createBrowserTransport}. */
-export interface BrowserTransportOptions {
+/** Options of {@link createWsTransport}. */
+export interface WsTransportOptions {
   /**
    * Largest message accepted. Browsers cannot refuse a frame before it is
    * buffered, so a bigger one is dropped on arrival and closes the connection
@@ -14,6 +14,8 @@ export interface BrowserTransportOptions {
    */
   maxFrameBytes?: number
   /** How long `connect` waits for the socket to open before it gives up. @default 10_000 */
+  connectTimeoutMs?: number
+  /** @deprecated The old name of {@link WsTransportOptions.connectTimeoutMs} (not the node's protocol `handshakeTimeoutMs`). */
   handshakeTimeoutMs?: number
   /**
    * The WebSocket implementation, for tests outside a browser (e.g. `ws`'s
@@ -28,7 +30,7 @@ export interface BrowserTransportOptions {
  */
 export const BROWSER_WS_DEFAULTS = {
   maxFrameBytes: DEFAULTS.maxFrameBytes,
-  handshakeTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
 } as const
 
 /** "Message too big" (RFC 6455 §7.4.1). */
@@ -53,20 +55,20 @@ type CloseHandler = (code: number, reason: string) => void
  *
  * @example
  * ```ts
- * const connection = await createBrowserTransport().connect('wss://hub.example.com')
+ * const connection = await createWsTransport().connect('wss://hub.example.com')
  * connection.onMessage = (bytes) => console.log('got', bytes.byteLength, 'bytes')
  * connection.onClose = (code, reason) => console.log('closed', code, reason)
  * connection.send(new Uint8Array([1, 2, 3]))
  * ```
  */
-export function createBrowserTransport(options: BrowserTransportOptions = {}): Transport {
+export function createWsTransport(options: WsTransportOptions = {}): Transport {
   const maxFrameBytes = positiveInteger(
     'maxFrameBytes',
     options.maxFrameBytes ?? BROWSER_WS_DEFAULTS.maxFrameBytes,
   )
-  const handshakeTimeoutMs = positiveInteger(
-    'handshakeTimeoutMs',
-    options.handshakeTimeoutMs ?? BROWSER_WS_DEFAULTS.handshakeTimeoutMs,
+  const connectTimeoutMs = positiveInteger(
+    'connectTimeoutMs',
+    options.connectTimeoutMs ?? options.handshakeTimeoutMs ?? BROWSER_WS_DEFAULTS.connectTimeoutMs,
   )
   return {
     connect: (url) => {
@@ -74,9 +76,11 @@ export function createBrowserTransport(options: BrowserTransportOptions = {}): T
       // rendering, Node 20 without --experimental-websocket) the connect fails, naming why
       const WebSocketImpl: WebSocketConstructor | undefined = options.WebSocket ?? globalThis.WebSocket
       if (typeof WebSocketImpl !== 'function') {
-        return Promise.reject(new Error(`cannot connect to ${url}: this environment has no WebSocket`))
+        return Promise.reject(
+          new TroupeError('CONNECTION', `cannot connect to ${url}: this environment has no WebSocket`),
+        )
       }
-      return connect(url, WebSocketImpl, maxFrameBytes, handshakeTimeoutMs)
+      return connect(url, WebSocketImpl, maxFrameBytes, connectTimeoutMs)
     },
   }
 }
@@ -85,7 +89,7 @@ function connect(
   url: string,
   WebSocketImpl: WebSocketConstructor,
   maxFrameBytes: number,
-  handshakeTimeoutMs: number,
+  connectTimeoutMs: number,
 ): Promise<Connection> {
   return new Promise((resolve, reject) => {
     let socket: WebSocket
@@ -93,7 +97,7 @@ function connect(
       socket = new WebSocketImpl(url)
     } catch (error) {
       // a malformed URL or a scheme the browser does not dial
-      reject(new Error(`cannot connect to ${url}: ${describe(error)}`, { cause: error }))
+      reject(new TroupeError('CONNECTION', `cannot connect to ${url}: ${describe(error)}`, { cause: error }))
       return
     }
     socket.binaryType = 'arraybuffer'
@@ -102,12 +106,18 @@ function connect(
       if (settled) return
       settled = true
       clearTimeout(timer)
-      reject(new Error(`cannot connect to ${url}: ${why}`, cause === undefined ? undefined : { cause }))
+      reject(
+        new TroupeError(
+          'CONNECTION',
+          `cannot connect to ${url}: ${why}`,
+          cause === undefined ? {} : { cause },
+        ),
+      )
     }
     const timer = setTimeout(() => {
-      fail(`the WebSocket did not open within ${handshakeTimeoutMs} ms`)
+      fail(`the WebSocket did not open within ${connectTimeoutMs} ms`)
       socket.close()
-    }, handshakeTimeoutMs)
+    }, connectTimeoutMs)
     // a browser's error event tells nothing (no status, no errno) and a close event with the code follows
     // it; ws (in Node) puts the cause in a message
     const onError = (event: Event): void => {
@@ -248,3 +258,8 @@ function positiveInteger(name: string, value: number): number {
   }
   return value
 }
+
+/** @deprecated The old name of {@link createWsTransport}. */
+export const createBrowserTransport = createWsTransport
+/** @deprecated The old name of {@link WsTransportOptions}. */
+export type BrowserTransportOptions = WsTransportOptions

@@ -24,6 +24,10 @@ export const DEFAULTS = {
   maxEnvelopesPerFrame: 10_000,
   /** Largest frame accepted from the wire, checked before decoding. */
   maxFrameBytes: 1_048_576,
+  /** An entity's lease: another node may take it over this long after its owner stopped renewing it. */
+  entityLeaseMs: 1_000,
+  /** An entity without messages for this long is passivated. */
+  entityIdleMs: 60_000,
   /** Heartbeat period of links between hubs; also the failure detector's tick. */
   heartbeatMs: 250,
   /** A client sends its hub a heartbeat when it has sent nothing else for this long. */
@@ -38,6 +42,8 @@ export const DEFAULTS = {
   /** How long `close()` waits for peers to acknowledge what this node sent. */
   closeGraceMs: 2_000,
   reconnect: { initialMs: 100, maxMs: 5_000 },
+  /** Asks to a node fail fast (`CIRCUIT_OPEN`) for `coolDownMs` after `failures` in a row went unanswered. */
+  circuitBreaker: { failures: 5, coolDownMs: 5_000 },
   /** Client connections a hub takes at once. */
   maxClients: 10_000,
   /** Messages (and their bytes) waiting for nodes this node cannot reach now. */

@@ -1,24 +1,32 @@
 import type { DeadLetterReason } from './actor/deadLetter.js'
 
+/** Every error code, in a fixed order (for docs and metrics). */
+export const TROUPE_ERROR_CODES = [
+  'NO_SUCH_ACTOR',
+  'QUEUE_FULL',
+  'ASK_TIMEOUT',
+  'BAD_ADDRESS',
+  'BAD_ARGUMENT',
+  'DUPLICATE_NAME',
+  'HANDLER_ERROR',
+  'UNDELIVERABLE',
+  'TTL_EXPIRED',
+  'NODE_DOWN',
+  'NO_SUCH_NODE',
+  'NO_SUCH_KIND',
+  'NO_MEMBERS',
+  'CIRCUIT_OPEN',
+  'TOO_LARGE',
+  'UNENCODABLE',
+  'PROTOCOL',
+  'CONNECTION',
+  'UNAUTHORIZED',
+  'CLOSED',
+  'STORAGE',
+] as const
+
 /** What went wrong, for callers to branch on (never on message text). */
-export type TroupeErrorCode =
-  | 'NO_SUCH_ACTOR'
-  | 'QUEUE_FULL'
-  | 'ASK_TIMEOUT'
-  | 'BAD_ADDRESS'
-  | 'BAD_ARGUMENT'
-  | 'DUPLICATE_NAME'
-  | 'HANDLER_ERROR'
-  | 'UNDELIVERABLE'
-  | 'TTL_EXPIRED'
-  | 'NODE_DOWN'
-  | 'NO_SUCH_NODE'
-  | 'TOO_LARGE'
-  | 'UNENCODABLE'
-  | 'PROTOCOL'
-  | 'CONNECTION'
-  | 'UNAUTHORIZED'
-  | 'CLOSED'
+export type TroupeErrorCode = (typeof TROUPE_ERROR_CODES)[number]
 
 /**
  * The one error type Troupe throws or rejects with.

@@ -7,7 +7,8 @@
 import { DEFAULTS as defaults } from './defaults.js'
 import { TroupeError } from './errors.js'
 import { yieldToHost as hostYield } from './host.js'
-import { type Node, TroupeNode } from './node.js'
+import type { Node } from './node/api.js'
+import { TroupeNode } from './node/node.js'
 import { closeReason as trimCloseReason } from './transport/closeReason.js'
 import { Inbox as InboxImpl } from './transport/inbox.js'
 

@@ -2,10 +2,12 @@ import type { Clock } from './clock.js'
 import type { Authenticate, Authorize } from './cluster/admission.js'
 import type { ClusterSettings } from './cluster/cluster.js'
 import { DEFAULTS } from './defaults.js'
-import type { DeliverySettings } from './delivery/delivery.js'
+import type { DeliverySettings } from './delivery/types.js'
 import { TroupeError } from './errors.js'
+import type { CircuitBreakerOptions } from './groups/circuitBreakers.js'
 import type { BackoffOptions } from './link/backoff.js'
 import type { HopOptions } from './link/peerLink.js'
+import type { Storage } from './storage/storage.js'
 import type { Transport } from './transport/transport.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
 import type { NodeRole } from './wire/envelope.js'
@@ -121,6 +123,21 @@ export interface NodeOptions {
   maxEarlyBytes?: number
   /** Include the stack of a handler's error in the failed reply to a remote asker. @default false */
   remoteErrorStacks?: boolean
+  /**
+   * Asks to a node fail fast with `CIRCUIT_OPEN` after that many in a row went
+   * unanswered (timed out, node down or unreachable), for a cool-down, then one
+   * trial ask goes. `false` turns it off. @default { failures: 5, coolDownMs: 5_000 }
+   */
+  circuitBreaker?: CircuitBreakerOptions | false
+  /** Where entities this node hosts keep their state and leases; needed to `define` a kind. */
+  storage?: Storage
+  /**
+   * An entity's lease: renewed every third of it while active; after its owner
+   * dies another node may take the entity over this long after the last
+   * renewal. Keep it at or below `downAfterMs`, so failover waits for nothing
+   * but the failure detector. @default 1_000
+   */
+  entityLeaseMs?: number
 }
 
 /** The settings of a node's cluster and delivery layers, defaults applied and values checked. @internal */

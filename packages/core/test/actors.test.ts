@@ -83,9 +83,8 @@ describe('mailbox order and one-at-a-time processing', () => {
 describe('ask and reply', () => {
   it('resolves with ctx.reply', async () => {
     node = await createNode({ id: 'n1' })
-    node.spawn<number, number>('double', { receive: (n, ctx) => ctx.reply(n * 2) })
+    const ref = node.spawn<number, number>('double', { receive: (n, ctx) => ctx.reply(n * 2) })
     expect(await node.ask('double@n1', 21, { timeoutMs: 500 })).toBe(42)
-    const ref = node.ref<number, number>('double@n1')
     expect(await ref.ask(5)).toBe(10)
   })
 
@@ -105,11 +104,11 @@ describe('ask and reply', () => {
 
   it('lets a handler ask another actor', async () => {
     node = await createNode({ id: 'n1' })
-    node.spawn<number, number>('inc', { receive: (n, ctx) => ctx.reply(n + 1) })
+    const inc = node.spawn<number, number>('inc', { receive: (n, ctx) => ctx.reply(n + 1) })
     node.spawn<number, number>('twice', {
       async receive(n, ctx) {
-        const once = await ctx.ask<number>('inc@n1', n)
-        ctx.reply(await ctx.ask<number>('inc@n1', once))
+        const once = await ctx.ask(inc, n)
+        ctx.reply(await ctx.ask(inc, once))
       },
     })
     expect(await node.ask('twice@n1', 1)).toBe(3)

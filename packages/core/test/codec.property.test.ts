@@ -18,6 +18,7 @@ const address = fc
   .tuple(fc.array(segment, { minLength: 1, maxLength: 3 }), nodeId)
   .map(([parts, node]) => `${parts.join('/')}@${node}`)
 const uint = fc.maxSafeNat()
+const actorName = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'))
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 const role = fc.constantFrom('hub' as const, 'client' as const)
 /** Message bodies travel encoded: any bytes, as far as the frame codec is concerned. */
@@ -32,6 +33,7 @@ const member: fc.Arbitrary<MemberRecord> = fc.record({
   via: optional(nodeId),
   url: optional(fc.webUrl()),
   principal: optional(fc.string()),
+  kinds: fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,64}$/), { maxLength: 4 }),
 })
 
 const message: fc.Arbitrary<MessageEnvelope> = fc.record({
@@ -110,8 +112,26 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     type: fc.constant('heartbeat' as const),
     sentAt: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
     echo: fc.boolean(),
+    load: fc.array(fc.tuple(actorName, uint), { maxLength: 4 }).map((pairs) => pairs.flat()),
   }),
   fc.record({ type: fc.constant('gossip' as const), members: fc.array(member, { maxLength: 5 }) }),
+  fc.record({
+    type: fc.constant('groups' as const),
+    node: nodeId,
+    incarnation: uint,
+    rev: uint,
+    entries: fc
+      .array(fc.tuple(fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/), actorName), { maxLength: 4 })
+      .map((pairs) => pairs.flat()),
+  }),
+  fc.record({
+    type: fc.constant('watch-groups' as const),
+    groups: fc.array(fc.constantFrom('workers', 'presence', 'a.b:c'), { maxLength: 3 }),
+  }),
+  fc.record({
+    type: fc.constant('hosts' as const),
+    kinds: fc.array(fc.constantFrom('counter', 'board'), { maxLength: 3 }),
+  }),
   fc.record({ type: fc.constant('bye' as const), reason: fc.string() }),
 )
 const frame = fc.array(envelope, { minLength: 1, maxLength: 40 })
@@ -187,7 +207,7 @@ describe('frame codec', () => {
     // a one-element array inside a one-element array, a million deep: a megabyte that would build a million arrays
     const bytes = new Uint8Array(1_000_000).fill(0x91)
     bytes[bytes.length - 1] = 0x01
-    expect(() => codec.decode(bytes)).toThrow(/frame nests deeper than 4 levels/)
+    expect(() => codec.decode(bytes)).toThrow(/frame nests deeper than 5 levels/)
   })
 
   it('enforces the frame-size limit before decoding', () => {
@@ -209,9 +229,13 @@ describe('frame codec', () => {
     expect(decodeRaw([[4, 'a', 1, 'b', 1, -1, false]])).toThrow(
       /ack envelope 0: field "seq" must be a non-negative integer/,
     )
-    expect(decodeRaw([[5, 'soon', true]])).toThrow(
+    expect(decodeRaw([[5, 'soon', true, []]])).toThrow(
       /heartbeat envelope 0: field "sentAt" must be a finite number/,
     )
+    expect(decodeRaw([[5, 1, true, ['a', 1, 'b']]])).toThrow(
+      /field "load" must be at most 64 pairs of actor names and mailbox depths/,
+    )
+    expect(decodeRaw([[14, 'n1', 1, 1, ['bad group', 'a']]])).toThrow(/field "entries" has a bad pair at 0/)
     expect(decodeRaw([[99, 1]])).toThrow(/envelope 0 has unknown type 99/)
     expect(decodeRaw([[7, 1, 2]])).toThrow(/bye envelope 0 has 2 fields, expected 1/)
     expect(decodeRaw([[3, 1, 1, 'n1', 1, 'no-at-sign', null, 0, new Uint8Array(1)]])).toThrow(

@@ -1,8 +1,14 @@
-import { createServer as createHttpServer, type Server } from 'node:http'
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import type { Connection, ConnectionInfo, Listener, Transport } from '@troupe/core'
 import { CLOSE_CODES, TroupeError } from '@troupe/core'
+import { DEFAULTS } from '@troupe/core/internal'
 // the client dials through isomorphic-ws (in Node, ws itself: the same class the server hands out);
 // the server side only ws has
 import WebSocket from 'isomorphic-ws'
@@ -19,12 +25,19 @@ export interface WsTransportOptions {
     port?: number
     /** Serve `wss://` with this PEM key and certificate. */
     tls?: { key: string | Uint8Array; cert: string | Uint8Array }
+    /**
+     * Answers plain HTTP requests on this port (health checks, metrics); WebSocket
+     * upgrades never reach it. Without it every plain request gets 404.
+     */
+    onRequest?: (request: IncomingMessage, response: ServerResponse) => void
   }
   /** Largest message accepted, enforced by ws before anything is buffered. @default 1_048_576 */
   maxFrameBytes?: number
   /** Trust these CA certs when dialing wss:// (for self-signed certs in tests). */
   ca?: string | Uint8Array | Array<string | Uint8Array>
-  /** How long `connect` waits for the WebSocket handshake before it rejects. @default 10_000 */
+  /** How long `connect` waits for the WebSocket to open (its HTTP upgrade) before it rejects. @default 10_000 */
+  connectTimeoutMs?: number
+  /** @deprecated The old name of {@link WsTransportOptions.connectTimeoutMs} (not the node's protocol `handshakeTimeoutMs`). */
   handshakeTimeoutMs?: number
 }
 
@@ -35,8 +48,8 @@ export interface WsTransportOptions {
 export const WS_DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
-  maxFrameBytes: 1_048_576,
-  handshakeTimeoutMs: 10_000,
+  maxFrameBytes: DEFAULTS.maxFrameBytes,
+  connectTimeoutMs: 10_000,
   /** How long a closed socket waits for the peer's close frame before it is destroyed (ws's own default is 30 s). */
   closeTimeoutMs: 5_000,
 } as const
@@ -70,14 +83,14 @@ type WithCloseTimeout<T> = T & { closeTimeout: number }
  */
 export function createWsTransport(options: WsTransportOptions = {}): Transport {
   const maxFrameBytes = positiveInteger('maxFrameBytes', options.maxFrameBytes ?? WS_DEFAULTS.maxFrameBytes)
-  const handshakeTimeoutMs = positiveInteger(
-    'handshakeTimeoutMs',
-    options.handshakeTimeoutMs ?? WS_DEFAULTS.handshakeTimeoutMs,
+  const connectTimeoutMs = positiveInteger(
+    'connectTimeoutMs',
+    options.connectTimeoutMs ?? options.handshakeTimeoutMs ?? WS_DEFAULTS.connectTimeoutMs,
   )
   const clientOptions: WithCloseTimeout<ClientOptions> = {
     perMessageDeflate: false,
     maxPayload: maxFrameBytes,
-    handshakeTimeout: handshakeTimeoutMs,
+    handshakeTimeout: connectTimeoutMs,
     closeTimeout: WS_DEFAULTS.closeTimeoutMs,
     ...(options.ca === undefined ? {} : { ca: toPem(options.ca) }),
   }
@@ -91,7 +104,7 @@ export function createWsTransport(options: WsTransportOptions = {}): Transport {
 function connect(url: string, clientOptions: ClientOptions): Promise<Connection> {
   return new Promise((resolve, reject) => {
     const fail = (error: unknown): void => {
-      reject(new Error(`cannot connect to ${url}: ${describe(error)}`, { cause: error }))
+      reject(new TroupeError('CONNECTION', `cannot connect to ${url}: ${describe(error)}`, { cause: error }))
     }
     let socket: WebSocket
     try {
@@ -124,6 +137,7 @@ async function listen(
   const server: Server = where.tls
     ? createHttpsServer({ key: toPem(where.tls.key), cert: toPem(where.tls.cert) })
     : createHttpServer()
+  server.on('request', where.onRequest ?? notFound)
   const serverOptions: WithCloseTimeout<ServerOptions> = {
     server,
     maxPayload: maxFrameBytes,
@@ -162,7 +176,9 @@ async function listen(
     })
   } catch (error) {
     wss.close()
-    throw new Error(`cannot listen on ${formatHost(host)}:${port}: ${describe(error)}`, { cause: error })
+    throw new TroupeError('CONNECTION', `cannot listen on ${formatHost(host)}:${port}: ${describe(error)}`, {
+      cause: error,
+    })
   }
 
   const { port: boundPort } = server.address() as AddressInfo
@@ -184,6 +200,10 @@ async function listen(
   }
   const listener: Listener & AsyncDisposable = { url, close, [Symbol.asyncDispose]: close }
   return listener
+}
+
+function notFound(_request: IncomingMessage, response: ServerResponse): void {
+  response.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n')
 }
 
 function positiveInteger(name: string, value: number): number {

@@ -111,6 +111,33 @@ describe('a cluster of Node processes over WebSocket', () => {
     expect([...a.events, ...b.events].filter((e) => e.event === 'deadletter')).toEqual([])
   })
 
+  it('fails an ask to a SIGKILLed node with NODE_DOWN, and one to a node nobody knows with NO_SUCH_NODE, within 2 s', async () => {
+    const a = await node('a')
+    const doomed = await node('doomed', { seeds: [a.url] })
+    const tab = await node('tab', { seeds: [a.url], role: 'client', listen: undefined })
+    await Promise.all([a.waitFor(memberUp('doomed')), a.waitFor(memberUp('tab'))])
+    // `log` never answers: these asks wait until something fails them
+    const asked = [a, tab].map((asker) => asker.ask('log@doomed', 'are you there?', { timeoutMs: 10_000 }))
+    await sleep(200)
+    const killedAt = Date.now()
+    await doomed.kill('SIGKILL')
+    const results = await Promise.all(asked)
+    const failedAfter = Date.now() - killedAt
+    // NODE_DOWN, not ASK_TIMEOUT: the failure detector's verdict failed them (the time is printed, not asserted)
+    for (const result of results) expect(result).toMatchObject({ ok: false, code: 'NODE_DOWN' })
+    console.log(
+      `asks to a SIGKILLed node (from a hub and a tab) failed NODE_DOWN ${failedAfter} ms after the kill`,
+    )
+
+    const startedAt = Date.now()
+    const unknown = await Promise.all(
+      [a, tab].map((asker) => asker.ask('echo@nobody-here', 'hello?', { timeoutMs: 10_000 })),
+    )
+    const unknownAfter = Date.now() - startedAt
+    for (const result of unknown) expect(result).toMatchObject({ ok: false, code: 'NO_SUCH_NODE' })
+    console.log(`asks to a node nobody knows failed NO_SUCH_NODE after ${unknownAfter} ms`)
+  })
+
   it('reports a clean close as member-left, not member-down', async () => {
     const a = await node('a')
     const b = await node('b', { seeds: [a.url] })

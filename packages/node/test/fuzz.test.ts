@@ -99,7 +99,7 @@ const validEnvelopes = fc
           seq: item.seq,
           gap: false,
         }
-      if (item.kind === 'heartbeat') return { type: 'heartbeat', sentAt: item.sentAt, echo: false }
+      if (item.kind === 'heartbeat') return { type: 'heartbeat', sentAt: item.sentAt, echo: false, load: [] }
       const body = encodeValue(item.b)
       return {
         type: 'message',
@@ -205,6 +205,7 @@ const lie: fc.Arbitrary<Envelope> = fc.oneof(
         via: 'nowhere',
         url: undefined,
         principal: undefined,
+        kinds: [],
       },
     ],
   }),
@@ -244,7 +245,7 @@ const BAD_HELLO_FIELDS: Record<string, fc.Arbitrary<unknown>> = {
 }
 
 const nonHelloEnvelope: fc.Arbitrary<Envelope> = fc.oneof(
-  fc.constant<Envelope>({ type: 'heartbeat', sentAt: 1, echo: false }),
+  fc.constant<Envelope>({ type: 'heartbeat', sentAt: 1, echo: false, load: [] }),
   fc.constant<Envelope>({
     type: 'ack',
     from: 'fz-a',
@@ -521,7 +522,7 @@ async function runCase(hub: Node, c: Case, tally: Tally, slot: { next: number })
       expect(await peer.waitForEnvelope((e) => e.type === 'welcome', ANSWER_MS)).toBeDefined()
     } else tally.stillValid++
     const sentAt = 1_000_000 + slot.next
-    peer.send(codec.encode([{ type: 'heartbeat', sentAt, echo: false }]))
+    peer.send(codec.encode([{ type: 'heartbeat', sentAt, echo: false, load: [] }]))
     const echo = await peer.waitForEnvelope(
       (e) => e.type === 'heartbeat' && e.echo && e.sentAt === sentAt,
       ANSWER_MS,

@@ -74,7 +74,7 @@ describe('a peer that stops reading', () => {
     expect(await slow.waitForEnvelope((e) => e.type === 'welcome', 5_000)).toBeDefined()
     slow.pauseReading()
     const heartbeat = setInterval(
-      () => slow.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false }])),
+      () => slow.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [] }])),
       100,
     )
     cleanups.push(() => clearInterval(heartbeat))

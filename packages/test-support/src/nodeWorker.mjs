@@ -8,7 +8,7 @@ import { openSync, writeSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { createNode } from '@troupe/node'
+import { createNode, sqliteStorage } from '@troupe/node'
 
 const send = (message) => process.send?.(message)
 let node
@@ -77,7 +77,9 @@ async function handle(command) {
       // `clientHosts` (client id -> the Host header its connection must carry) makes this hub admit only
       // those clients, each only through that address, and refuse others with 4503 (they try another hub);
       // hubs get in with the hub secret, before this hook is asked
-      const { options, logFile, clientHosts } = command
+      // `sqlite` (a file) gives the node SQLite storage, and `counter` defines the `counter` entity kind:
+      // its state is { n }, 'inc' adds one, and every message is answered with n and this node's id
+      const { options, logFile, clientHosts, sqlite, counter } = command
       const authenticate =
         clientHosts === undefined
           ? authenticateFor(command.authenticate)
@@ -86,7 +88,21 @@ async function handle(command) {
               if (clientHosts[nodeId] === request.headers?.host) return nodeId
               throw new Error(`client "${nodeId}" is not admitted here`)
             }
-      node = await createNode({ ...options, ...(authenticate === undefined ? {} : { authenticate }) })
+      const storage = sqlite === undefined ? undefined : sqliteStorage(sqlite)
+      node = await createNode({
+        ...options,
+        ...(authenticate === undefined ? {} : { authenticate }),
+        ...(storage === undefined ? {} : { storage }),
+      })
+      if (counter === true) {
+        node.define('counter', (key) => ({
+          started: () => send({ event: 'activated', key, at: Date.now() }),
+          receive(msg, ctx) {
+            if (msg === 'inc') ctx.state.n = (ctx.state.n ?? 0) + 1
+            ctx.reply({ n: ctx.state.n ?? 0, on: node.id })
+          },
+        }))
+      }
       if (logFile === undefined) spawnRecorder('log')
       else {
         // a write(2) per message: a SIGKILL right after loses nothing it handled
@@ -171,6 +187,22 @@ async function handle(command) {
       if (command.from === undefined) return { received: list }
       return { received: list.filter((m) => m?.from === command.from).map((m) => m.seq) }
     }
+    case 'askEntity':
+      try {
+        const ref = node.entity(command.kind, command.key)
+        return {
+          result: { ok: true, value: await ref.ask(command.message, { timeoutMs: command.timeoutMs }) },
+        }
+      } catch (error) {
+        return {
+          result: {
+            ok: false,
+            code: error?.code,
+            reason: error?.reason,
+            message: String(error?.message ?? error),
+          },
+        }
+      }
     case 'ask':
       try {
         return {
@@ -276,16 +308,17 @@ async function handle(command) {
       // counts read from the node's private state, for tests that bound what a hub keeps (they fail loudly
       // if the names change); `askIds` are the ids of the asks this node is waiting on
       const delivery = node.delivery
+      const receiver = delivery.receiver
       const backlogs = {}
-      for (const [origin, stream] of delivery.in) {
+      for (const [origin, stream] of receiver.in) {
         if (stream.backlog !== undefined) backlogs[origin] = stream.backlog.length
       }
       return {
         internals: {
           outStreams: delivery.out.size,
-          inStreams: delivery.in.size,
+          inStreams: receiver.in.size,
           backlogs,
-          backlogBytes: delivery.backlogBytes,
+          backlogBytes: receiver.backlogBytes,
           // links whose queue refused data, with the streams waiting for them to have room again
           blockedLinks: [...delivery.blocked.keys()].map((link) => link.peerId),
           askIds: [...node.asks.pending.keys()],

@@ -104,12 +104,16 @@ export interface NodeWorker {
     extra?: {
       logFile?: string
       clientHosts?: Record<string, string>
+      sqlite?: string
+      counter?: boolean
       authenticate?: WorkerAuthenticate
       /** No `deadletter` event per dead letter (a flood's would swamp the channel): `metrics` counts them. */
       quiet?: boolean
     },
   ): Promise<{ url: string | undefined; incarnation: number }>
   ask(to: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
+  /** Asks the entity `key` of `kind` (with `counter` started, kind `counter` answers `{ n, on }`). */
+  askEntity(kind: string, key: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
   /** What recorder `name` (by default `log`) received, in order. */
   received(name?: string): Promise<unknown[]>
   /** The `seq`s of the numbered messages from node `from` that recorder `name` (by default `log`) received, in order. */
@@ -257,6 +261,13 @@ export function forkNodeWorker(id: string): NodeWorker {
     ask: async (to, message, options) =>
       (await request<{ result: AskResult }>({ cmd: 'ask', to, message, timeoutMs: options?.timeoutMs }))
         .result,
+    askEntity: async (kind, key, message, options) =>
+      (
+        await request<{ result: AskResult }>(
+          { cmd: 'askEntity', kind, key, message, timeoutMs: options?.timeoutMs },
+          (options?.timeoutMs ?? 5_000) + 5_000,
+        )
+      ).result,
     received: async (name = 'log') =>
       (await request<{ received: unknown[] }>({ cmd: 'received', name })).received,
     numbersFrom: async (from, name = 'log') =>

@@ -1,14 +1,17 @@
 /**
  * The seed scenario of DESIGN.md: 3 Node processes × 100 actors, all-to-all
  * messages over loopback, run for raw `ws`, Socket.IO and Troupe side by side
- * so the figures compare on the same machine at the same moment.
+ * so the figures compare on the same machine at the same moment. The
+ * throughput phase runs several times, the stacks taking turns, so a burst of
+ * outside load hits one run of each rather than all runs of one.
  */
 
-import { availableParallelism, loadavg } from 'node:os'
-import { envNumber } from '../stats.js'
+import { envNumber } from '../shared/stats.js'
+import { allowedCpus, coreFor, describeMachine, describePinning, loadAverage } from '../shared/system.js'
+import { errorText } from '../shared/time.js'
 import { STACKS, type StackName } from './protocol.js'
 import { printReport } from './report.js'
-import { type ClusterConfig, runStack, type StackResult } from './runStack.js'
+import { type ClusterConfig, type PhaseFigures, type StackCluster, startStackCluster } from './runStack.js'
 
 const WORKERS = 3
 const ACTORS = 100
@@ -16,6 +19,24 @@ const ACTORS = 100
 const DEFAULT_RATE = 2_000
 /** Seconds per phase, unless `BENCH_SECONDS` says otherwise. */
 const DEFAULT_SECONDS = 5
+/** Throughput runs per stack, unless `BENCH_ROUNDS` says otherwise. */
+const DEFAULT_ROUNDS = 5
+/** The unreported paced phase before the measured ones. */
+const WARMUP_SECONDS = 1
+
+/** What one stack did; missing phases did not complete, `error` says why. */
+export interface StackResult {
+  stack: StackName
+  latency?: PhaseFigures
+  throughput: PhaseFigures[]
+  error?: string
+}
+
+/** The load average around the run. */
+export interface LoadAverages {
+  before: number
+  after: number
+}
 
 function chosenStacks(): StackName[] {
   const raw = process.env.BENCH_STACKS
@@ -34,35 +55,80 @@ function chosenStacks(): StackName[] {
  *
  * Environment: `BENCH_STACKS` (comma-separated, default `ws,socketio,troupe`),
  * `BENCH_RATE` (messages/s per process in the latency phase, default 2000),
- * `BENCH_SECONDS` (per phase, default 5).
+ * `BENCH_SECONDS` (latency phase and each throughput run, default 5),
+ * `BENCH_ROUNDS` (throughput runs per stack, default 5).
  *
  * @example
  * // BENCH_STACKS=ws,socketio BENCH_SECONDS=3 npx tsx src/main.ts cluster
  * await benchCluster()
  */
 export async function benchCluster(): Promise<void> {
+  // one core per worker when there are enough; fewer cores than workers: the scheduler spreads them better
+  const cores = Array.from({ length: WORKERS }, (_, index) => coreFor(index, WORKERS))
   const config: ClusterConfig = {
     stacks: chosenStacks(),
     workers: WORKERS,
     actors: ACTORS,
     rate: envNumber('BENCH_RATE', DEFAULT_RATE),
     seconds: envNumber('BENCH_SECONDS', DEFAULT_SECONDS),
+    rounds: envNumber('BENCH_ROUNDS', DEFAULT_ROUNDS),
+    cores,
   }
   console.log(
     `\n## Cluster: ${WORKERS} processes × ${ACTORS} actors, all-to-all over loopback (${config.stacks.join(', ')})\n`,
   )
-  const load = loadavg()[0]!
-  const cores = availableParallelism()
-  // the stacks share the CPUs with whatever else runs: say so when that is a lot
-  const busy = load > cores * 0.75 ? ': busy, expect noisy figures' : ''
-  console.log(`${cores} cores, load average ${load.toFixed(2)} before the run${busy}\n`)
-  const results: StackResult[] = []
-  for (const stack of config.stacks) {
+  console.log(describeMachine())
+  const assignments = Object.fromEntries(cores.map((cpu, index) => [`worker ${index}`, cpu]))
+  console.log(describePinning(assignments, WORKERS))
+  console.log(
+    `all stacks' workers stay up for the whole run; throughput runs ${config.rounds}× per stack, stacks taking turns\n`,
+  )
+  const load: LoadAverages = { before: loadAverage(), after: Number.NaN }
+  const results = new Map<StackName, StackResult>(
+    config.stacks.map((stack) => [stack, { stack, throughput: [] }]),
+  )
+  const clusters = new Map<StackName, StackCluster>()
+  /** Runs `step` for `stack` unless it already failed; a failure stops that stack only. */
+  const step = async (stack: StackName, what: string, run: (cluster: StackCluster) => Promise<void>) => {
+    const result = results.get(stack)!
+    const cluster = clusters.get(stack)
+    if (cluster === undefined || result.error !== undefined) return
     const started = performance.now()
-    const result = await runStack(stack, config)
-    const took = ((performance.now() - started) / 1_000).toFixed(1)
-    console.log(`${stack}: ${result.error === undefined ? 'done' : 'failed'} in ${took} s`)
-    results.push(result)
+    try {
+      await run(cluster)
+      console.log(`${stack}: ${what} in ${((performance.now() - started) / 1_000).toFixed(1)} s`)
+    } catch (error) {
+      result.error = `${what}: ${errorText(error)}`
+      console.log(`${stack}: ${what} FAILED: ${errorText(error)}`)
+      clusters.delete(stack)
+      await cluster.stop()
+    }
   }
-  printReport(results, config)
+  try {
+    for (const stack of config.stacks) {
+      try {
+        clusters.set(stack, await startStackCluster(stack, config))
+      } catch (error) {
+        results.get(stack)!.error = `start: ${errorText(error)}`
+      }
+    }
+    for (const stack of config.stacks) {
+      await step(stack, 'latency phase', async (cluster) => {
+        // JIT and lazily loaded code would otherwise land in the first phase's tail latency
+        await cluster.runPhase('warmup', Math.min(WARMUP_SECONDS, config.seconds))
+        results.get(stack)!.latency = await cluster.runPhase('latency', config.seconds)
+      })
+    }
+    for (let round = 1; round <= config.rounds; round++) {
+      for (const stack of config.stacks) {
+        await step(stack, `throughput run ${round}`, async (cluster) => {
+          results.get(stack)!.throughput.push(await cluster.runPhase('throughput', config.seconds))
+        })
+      }
+    }
+  } finally {
+    await Promise.all([...clusters.values()].map((cluster) => cluster.stop()))
+  }
+  load.after = loadAverage()
+  printReport([...results.values()], config, { ...load, cores: allowedCpus().length })
 }

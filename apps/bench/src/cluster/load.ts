@@ -4,14 +4,10 @@
  * actors of the other workers, from a PRNG seeded per worker so runs repeat.
  */
 import { createRandom } from '@troupe/core/testing'
+import { flood, paced } from '../shared/load.js'
+import { sleep, wallNow } from '../shared/time.js'
 import type { PhaseName } from './protocol.js'
-import { wallNow } from './protocol.js'
 import type { Stack } from './stacks/stack.js'
-
-/** Milliseconds between two bursts of the paced (latency) phase. */
-const TICK_MS = 10
-/** Messages the throughput phase sends before letting the event loop do I/O. */
-const BATCH = 1_000
 
 /** What a worker needs to load the cluster for one phase. */
 export interface LoadOptions {
@@ -37,8 +33,6 @@ export interface LoadResult {
   wallMs: number
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
-
 /**
  * Waits for `startAt`, loads the cluster for `seconds`, and reports what was
  * sent and received and the CPU this process used meanwhile.
@@ -62,45 +56,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const end = start + options.seconds * 1_000
   const sent =
     options.phase === 'throughput'
-      ? await flood(sendOne, stack, end)
+      ? await flood(() => {
+          const blocked = sendOne()
+          return blocked < 0 ? undefined : stack.drain(blocked)
+        }, end)
       : await paced(sendOne, options.rate, start, end)
   const wallMs = performance.now() - start
   const cpu = process.cpuUsage(cpuBefore)
   return { sent, receivedInWindow: options.received(), cpuMs: (cpu.user + cpu.system) / 1_000, wallMs }
-}
-
-async function paced(sendOne: () => number, rate: number, start: number, end: number): Promise<number> {
-  let sent = 0
-  for (let now = performance.now(); now < end; now = performance.now()) {
-    // catch up to the schedule, not to the tick count: timers drift, the rate must not
-    const due = Math.floor(((now - start) * rate) / 1_000)
-    for (; sent < due; sent++) sendOne()
-    await sleep(TICK_MS)
-  }
-  return sent
-}
-
-async function flood(sendOne: () => number, stack: Stack, end: number): Promise<number> {
-  let sent = 0
-  while (performance.now() < end) {
-    for (let i = 0; i < BATCH; i++) {
-      const blocked = sendOne()
-      sent++
-      if (blocked < 0) continue
-      await untilOrDeadline(stack.drain(blocked), end)
-      if (performance.now() >= end) break
-    }
-    await new Promise(setImmediate)
-  }
-  return sent
-}
-
-/** Resolves when `promise` does or at `end`, whichever comes first. */
-async function untilOrDeadline(promise: Promise<void>, end: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, end - performance.now()))
-  })
-  await Promise.race([promise, deadline])
-  clearTimeout(timer)
 }

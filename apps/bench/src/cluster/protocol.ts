@@ -77,6 +77,3 @@ export type WorkerMessage =
       deadLetters: number
     }
   | { type: 'error'; message: string }
-
-/** Wall-clock milliseconds, comparable between processes of one machine. */
-export const wallNow = () => performance.timeOrigin + performance.now()

@@ -1,10 +1,12 @@
 /**
- * Runs the seed scenario for one stack: starts the worker processes in order,
- * waits until every one reaches the others, runs both phases, and always
- * stops the workers, within an overall time limit.
+ * One stack's cluster for the seed scenario: starts its worker processes in
+ * order, waits until every one reaches the others, then runs the phases the
+ * driver asks for, each bounded in time, and always stops the workers.
  */
-import { createHistogram, type Histogram } from './histogram.js'
-import { type PeerInfo, type PhaseName, type StackName, wallNow } from './protocol.js'
+import { createHistogram, type Histogram } from '../shared/histogram.js'
+import { sumOf } from '../shared/stats.js'
+import { sleep, wallNow, withTimeout } from '../shared/time.js'
+import type { PeerInfo, PhaseName, StackName } from './protocol.js'
 import { forkWorker, type WorkerHandle } from './workerHandle.js'
 
 /** What the benchmark runs; see `benchCluster` for the environment variables. */
@@ -14,8 +16,12 @@ export interface ClusterConfig {
   actors: number
   /** Messages per second per worker in the latency phase. */
   rate: number
-  /** Duration of each phase. */
+  /** Duration of the latency phase and of each throughput run. */
   seconds: number
+  /** Throughput runs per stack, interleaved with the other stacks'. */
+  rounds: number
+  /** Core of each worker, by index; undefined: not pinned. */
+  cores: (number | undefined)[]
 }
 
 /** One phase's figures, over the whole cluster. */
@@ -29,16 +35,16 @@ export interface PhaseFigures {
   cpuPercent: number
   /** One-way latency of every delivered message. */
   latency: Histogram
-  /** Dead letters the stack reported, if it can tell. */
+  /** Dead letters the stack reported, if it can tell (cumulative since the start). */
   deadLetters: number
 }
 
-/** The outcome of {@link runStack}; phases that did not complete are missing, with `error` saying why. */
-export interface StackResult {
-  stack: StackName
-  latency?: PhaseFigures
-  throughput?: PhaseFigures
-  error?: string
+/** A started cluster of one stack. */
+export interface StackCluster {
+  readonly stack: StackName
+  /** Runs one phase on every worker at once; rejects if it does not finish in time. */
+  runPhase(phase: PhaseName, seconds: number): Promise<PhaseFigures>
+  stop(): Promise<void>
 }
 
 /** Lets every worker get the "run" message before the common start time. */
@@ -48,83 +54,73 @@ const SETTLE_IDLE_MS = 2_000
 /** ...or after this long in all. */
 const SETTLE_MAX_MS = 15_000
 const SETTLE_POLL_MS = 100
-/** Time for forking and connecting, on top of the phases. */
+/** Time for starting and connecting the workers. */
 const STARTUP_MS = 30_000
-/** The unreported paced phase before the measured ones. */
-const WARMUP_SECONDS = 1
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const sum = (values: number[]) => values.reduce((total, value) => total + value, 0)
-const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error))
+/** Slack on top of a phase's own duration, start delay and settling. */
+const PHASE_SLACK_MS = 10_000
 
 /**
- * Runs both phases on `stack` and returns its figures; never throws, and
- * leaves no worker process behind.
+ * Starts `config.workers` workers of `stack`, each joining through the ones
+ * already listening, and resolves once all reach each other. On failure the
+ * workers started so far are stopped.
  */
-export async function runStack(stack: StackName, config: ClusterConfig): Promise<StackResult> {
-  const result: StackResult = { stack }
+export async function startStackCluster(stack: StackName, config: ClusterConfig): Promise<StackCluster> {
   const workers: WorkerHandle[] = []
-  const phaseMs = (seconds: number) => seconds * 1_000 + START_DELAY_MS + SETTLE_MAX_MS
-  const limitMs = STARTUP_MS + phaseMs(WARMUP_SECONDS) + 2 * phaseMs(config.seconds)
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${limitMs / 1_000} s`)), limitMs)
-  })
+  const stop = () => Promise.all(workers.map((worker) => worker.stop())).then(() => {})
+  const start = async () => {
+    const peers: PeerInfo[] = []
+    for (let index = 0; index < config.workers; index++) {
+      const worker = forkWorker(index, config.cores[index])
+      workers.push(worker)
+      worker.send({
+        type: 'start',
+        stack,
+        index,
+        workers: config.workers,
+        actors: config.actors,
+        peers: [...peers],
+      })
+      const { url } = await worker.next('listening')
+      peers.push({ index, url })
+    }
+    await Promise.all(workers.map((worker) => worker.next('ready')))
+  }
   try {
-    await Promise.race([run(stack, config, workers, result), timeout])
+    await withTimeout(start(), STARTUP_MS, `starting ${stack}`)
   } catch (error) {
-    result.error = errorText(error)
-  } finally {
-    clearTimeout(timer)
-    await Promise.all(workers.map((worker) => worker.stop()))
+    await stop()
+    throw error
   }
-  return result
-}
-
-async function run(stack: StackName, config: ClusterConfig, workers: WorkerHandle[], result: StackResult) {
-  const peers: PeerInfo[] = []
-  // one after another: each worker joins through the ones already listening
-  for (let index = 0; index < config.workers; index++) {
-    const worker = forkWorker(index)
-    workers.push(worker)
-    worker.send({
-      type: 'start',
-      stack,
-      index,
-      workers: config.workers,
-      actors: config.actors,
-      peers: [...peers],
-    })
-    const { url } = await worker.next('listening')
-    peers.push({ index, url })
+  return {
+    stack,
+    runPhase(phase, seconds) {
+      const limit = seconds * 1_000 + START_DELAY_MS + SETTLE_MAX_MS + PHASE_SLACK_MS
+      return withTimeout(runPhase(workers, phase, config.rate, seconds), limit, `${stack} ${phase}`)
+    },
+    stop,
   }
-  await Promise.all(workers.map((worker) => worker.next('ready')))
-  // JIT and lazily loaded code would otherwise land in the first phase's tail latency
-  await runPhase(workers, 'warmup', { ...config, seconds: Math.min(WARMUP_SECONDS, config.seconds) })
-  result.latency = await runPhase(workers, 'latency', config)
-  result.throughput = await runPhase(workers, 'throughput', config)
 }
 
 async function runPhase(
   workers: WorkerHandle[],
   phase: PhaseName,
-  config: ClusterConfig,
+  rate: number,
+  seconds: number,
 ): Promise<PhaseFigures> {
   const startAt = wallNow() + START_DELAY_MS
-  for (const worker of workers)
-    worker.send({ type: 'run', phase, rate: config.rate, seconds: config.seconds, startAt })
+  for (const worker of workers) worker.send({ type: 'run', phase, rate, seconds, startAt })
   const done = await Promise.all(workers.map((worker) => worker.next('phase-done')))
-  const sent = sum(done.map((d) => d.sent))
+  const sent = sumOf(done.map((d) => d.sent))
   const collected = await settle(workers, sent)
   const latency = createHistogram()
   for (const c of collected) latency.merge(c.latency)
   return {
     sent,
-    delivered: sum(collected.map((c) => c.received)),
-    deliveredPerSecond: sum(done.map((d) => (d.receivedInWindow * 1_000) / d.wallMs)),
-    cpuPercent: sum(done.map((d) => (d.cpuMs / d.wallMs) * 100)) / done.length,
+    delivered: sumOf(collected.map((c) => c.received)),
+    deliveredPerSecond: sumOf(done.map((d) => (d.receivedInWindow * 1_000) / d.wallMs)),
+    cpuPercent: sumOf(done.map((d) => (d.cpuMs / d.wallMs) * 100)) / done.length,
     latency,
-    deadLetters: sum(collected.map((c) => c.deadLetters)),
+    deadLetters: sumOf(collected.map((c) => c.deadLetters)),
   }
 }
 
@@ -140,7 +136,7 @@ async function settle(workers: WorkerHandle[], sent: number) {
         return worker.next('collected')
       }),
     )
-    const received = sum(collected.map((c) => c.received))
+    const received = sumOf(collected.map((c) => c.received))
     const now = performance.now()
     if (received !== last) {
       last = received

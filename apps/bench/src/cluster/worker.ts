@@ -3,9 +3,10 @@
  * actors, driven by the driver over IPC (see protocol.ts). Started by
  * `forkWorker`; never outlives the driver.
  */
-import { createHistogram } from './histogram.js'
+import { createHistogram } from '../shared/histogram.js'
+import { wallNow } from '../shared/time.js'
 import { runLoad } from './load.js'
-import { type DriverMessage, type StackName, type WorkerMessage, wallNow } from './protocol.js'
+import type { DriverMessage, StackName, WorkerMessage } from './protocol.js'
 import type { ActorHandler, Stack, StartStack } from './stacks/stack.js'
 
 /** Imported on demand, so a stack that cannot load fails only its own run. */

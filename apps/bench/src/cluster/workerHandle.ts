@@ -2,13 +2,13 @@
  * The driver's side of one worker process: forks it, queues what it says, and
  * makes sure it dies, whatever happens to the run or to the driver.
  */
-import { type ChildProcess, fork } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { childCommand } from '../shared/child.js'
 import type { DriverMessage, WorkerMessage } from './protocol.js'
 
 /** How long a worker has to exit after "stop" before it is killed. */
 const STOP_GRACE_MS = 3_000
-const WORKER_PATH = fileURLToPath(new URL('./worker.ts', import.meta.url))
+const WORKER_MODULE = new URL('./worker.ts', import.meta.url)
 
 type Reply<TType extends WorkerMessage['type']> = Extract<WorkerMessage, { type: TType }>
 
@@ -32,20 +32,17 @@ process.on('exit', () => {
 })
 
 /**
- * Forks a worker process (TypeScript, run through tsx).
+ * Starts a worker process (TypeScript, run through tsx), pinned to `cpu` if given.
  *
  * @example
- * const worker = forkWorker(0)
+ * const worker = forkWorker(0, undefined)
  * worker.send({ type: 'start', stack: 'ws', index: 0, workers: 3, actors: 100, peers: [] })
  * const { url } = await worker.next('listening')
  * await worker.stop()
  */
-export function forkWorker(index: number): WorkerHandle {
-  const child = fork(WORKER_PATH, [], {
-    // resolved here, not by the child: `--import tsx` alone resolves from the cwd, which may not see tsx
-    execArgv: ['--import', import.meta.resolve('tsx')],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
+export function forkWorker(index: number, cpu: number | undefined): WorkerHandle {
+  const [command, ...args] = childCommand({ module: WORKER_MODULE, cpu })
+  const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   alive.add(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const inbox: WorkerMessage[] = []

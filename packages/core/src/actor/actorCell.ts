@@ -70,6 +70,11 @@ export class ActorCell {
     return this.status === 'stopped'
   }
 
+  /** Messages waiting in the mailbox. */
+  get depth(): number {
+    return this.mailbox.size
+  }
+
   /** True when a message sent now would overflow the mailbox. */
   get isFull(): boolean {
     return this.mailbox.size >= this.mailbox.capacity

@@ -5,6 +5,7 @@ import type { ActorRef, AskOptions, SendOptions } from './actorRef.js'
 import type { BehaviorSource } from './behavior.js'
 import type { DeadLetterReason } from './deadLetter.js'
 import type { Letter } from './letter.js'
+import type { AnyRef } from './protocol.js'
 import type { SpawnOptions } from './spawnOptions.js'
 
 /**
@@ -15,19 +16,19 @@ export interface ActorHost {
   readonly id: string
   readonly clock: Clock
   readonly throughput: number
-  ref(address: Address): ActorRef
+  ref(address: Address): AnyRef
   send(
-    target: Address | ActorRef,
+    target: Address | AnyRef,
     message: unknown,
     options: SendOptions | undefined,
     from: Address | undefined,
   ): boolean
-  ask<R>(
-    target: Address | ActorRef,
+  ask(
+    target: Address | AnyRef,
     message: unknown,
     options: AskOptions | undefined,
     from: Address | undefined,
-  ): Promise<R>
+  ): Promise<unknown>
   spawn<M, R>(
     name: string,
     behavior: BehaviorSource<M, R>,
@@ -40,4 +41,8 @@ export interface ActorHost {
   deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void
   actorError(event: ActorErrorEvent): void
   unregister(cell: ActorCell): void
+  join(group: string, ref: AnyRef): void
+  leave(group: string, ref: AnyRef): void
+  watch(watcher: Address, target: AnyRef): void
+  unwatch(watcher: Address, target: AnyRef): void
 }

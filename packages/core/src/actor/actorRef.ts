@@ -1,4 +1,5 @@
 import type { Address } from '../address.js'
+import { REF_ADDRESS } from '../wire/values.js'
 import type { ActorCell } from './actorCell.js'
 import type { ActorHost } from './actorHost.js'
 
@@ -23,10 +24,13 @@ export interface AskOptions extends SendOptions {
 }
 
 /**
- * A handle to an actor, local or remote. Cheap to make; safe to keep after the
- * actor stops (messages then become dead letters).
+ * A handle to an actor, local or remote, typed by what it takes and answers.
+ * Cheap to make; safe to keep after the actor stops (messages then become
+ * dead letters). A ref that takes more (`ActorRef<unknown>`) can stand where
+ * one that takes less is expected, never the other way; the reply type is the
+ * ref's, not the caller's.
  */
-export interface ActorRef<TMessage = unknown, TReply = unknown> {
+export interface ActorRef<in TMessage = unknown, out TReply = unknown> {
   /** `name@nodeId`. */
   readonly address: Address
   readonly name: string
@@ -38,7 +42,7 @@ export interface ActorRef<TMessage = unknown, TReply = unknown> {
    */
   send(message: TMessage, options?: SendOptions): boolean
   /** Sends and waits for the handler's `ctx.reply(value)`. */
-  ask<R = TReply>(message: TMessage, options?: AskOptions): Promise<R>
+  ask(message: TMessage, options?: AskOptions): Promise<TReply>
 }
 
 /** @internal */
@@ -57,8 +61,12 @@ export class Ref implements ActorRef {
     return this.host.send(this, message, options, undefined)
   }
 
-  ask<R>(message: unknown, options?: AskOptions): Promise<R> {
-    return this.host.ask<R>(this, message, options, undefined)
+  ask(message: unknown, options?: AskOptions): Promise<unknown> {
+    return this.host.ask(this, message, options, undefined)
+  }
+
+  get [REF_ADDRESS](): string {
+    return this.address
   }
 
   toString(): string {

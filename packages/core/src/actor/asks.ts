@@ -3,6 +3,26 @@ import type { Clock, TimerHandle } from '../clock.js'
 import { TroupeError } from '../errors.js'
 import { randomId } from '../host.js'
 
+/** What an ask to an entity remembers, to be sent again to the entity's next owner. @internal */
+export interface EntityAsk {
+  readonly kind: string
+  readonly key: string
+  /** The letter's sender and message (the entity envelope), as first sent. */
+  readonly from: Address | undefined
+  readonly message: unknown
+}
+
+/** Dead-letter reasons that mean the node asked did not answer (for circuit breakers). */
+const UNANSWERED = new Set(['node-down', 'no-such-node', 'ttl-expired', 'queue-full'])
+
+/** How an ask ended, for circuit breakers and metrics. @internal */
+export interface AskEnded {
+  readonly node: string
+  readonly answered: boolean | undefined
+  readonly error: TroupeError | undefined
+  readonly openedAt: number
+}
+
 interface Pending {
   resolve(value: unknown): void
   reject(error: Error): void
@@ -12,6 +32,9 @@ interface Pending {
   readonly node: string
   /** The asker chose to wait for a node that is down or unknown, rather than fail fast. */
   readonly waitForNode: boolean
+  /** For an ask to an entity: what it takes to send it to the entity's next owner. */
+  readonly entity: EntityAsk | undefined
+  readonly openedAt: number
 }
 
 /**
@@ -25,7 +48,16 @@ export class PendingAsks {
   private readonly pending = new Map<number, Pending>()
   private readonly byNode = new Map<string, Set<number>>()
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param outcome told how each ask ended: the node asked, whether that node
+   * answered (a reply, or an error it sent) or not (a timeout, the node down or
+   * unreachable; undefined when neither, as on close), the error if any, and
+   * when the ask opened.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly outcome?: (ended: AskEnded) => void,
+  ) {}
 
   get size(): number {
     return this.pending.size
@@ -36,13 +68,17 @@ export class PendingAsks {
     node: string,
     timeoutMs: number,
     waitForNode: boolean,
+    entity?: EntityAsk,
   ): { id: number; promise: Promise<T> } {
     let id = randomId()
     while (this.pending.has(id)) id = randomId()
     const promise = new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
-        if (this.take(id) !== undefined)
-          reject(new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`))
+        const entry = this.take(id)
+        if (entry === undefined) return
+        const error = new TroupeError('ASK_TIMEOUT', `ask to "${to}" got no reply within ${timeoutMs} ms`)
+        this.ended(entry, false, error)
+        reject(error)
       }, timeoutMs)
       this.pending.set(id, {
         resolve: resolve as (value: unknown) => void,
@@ -51,12 +87,31 @@ export class PendingAsks {
         to,
         node,
         waitForNode,
+        entity,
+        openedAt: this.clock.now(),
       })
     })
-    const ids = this.byNode.get(node)
-    if (ids === undefined) this.byNode.set(node, new Set([id]))
-    else ids.add(id)
+    this.index(id, node)
     return { id, promise }
+  }
+
+  /** The asks to entities now waiting on `node` (`''`: on no node, none hosting the kind being known). */
+  entityAsksTo(node: string): Array<{ id: number; entity: EntityAsk }> {
+    const found: Array<{ id: number; entity: EntityAsk }> = []
+    for (const id of this.byNode.get(node) ?? []) {
+      const entity = this.pending.get(id)!.entity
+      if (entity !== undefined) found.push({ id, entity })
+    }
+    return found
+  }
+
+  /** Ask `id` now waits on `node` (an entity moved): only that node's answer settles it. */
+  retarget(id: number, node: string): void {
+    const entry = this.pending.get(id)
+    if (entry === undefined) return
+    this.unindex(id, entry.node)
+    this.pending.set(id, { ...entry, node })
+    this.index(id, node)
   }
 
   /** The node ask `id` went to, while it is pending. */
@@ -72,20 +127,35 @@ export class PendingAsks {
   /** Ends ask `id` with a reply; false if it has already ended. */
   settle(id: number, value: unknown): boolean {
     const entry = this.take(id)
-    entry?.resolve(value)
-    return entry !== undefined
+    if (entry === undefined) return false
+    this.ended(entry, true, undefined)
+    entry.resolve(value)
+    return true
   }
 
   /** Ends ask `id` with an error; false if it has already ended. */
   fail(id: number, error: Error): boolean {
     const entry = this.take(id)
-    entry?.reject(error)
-    return entry !== undefined
+    if (entry === undefined) return false
+    const { reason, code } = error as TroupeError
+    const answered =
+      reason !== undefined && UNANSWERED.has(reason)
+        ? false
+        : reason === 'circuit-open' || code === 'CLOSED'
+          ? undefined
+          : true
+    this.ended(entry, answered, error instanceof TroupeError ? error : undefined)
+    entry.reject(error)
+    return true
+  }
+
+  private ended(entry: Pending, answered: boolean | undefined, error: TroupeError | undefined): void {
+    this.outcome?.({ node: entry.node, answered, error, openedAt: entry.openedAt })
   }
 
   /** Fails the asks to `node` that do not wait for it (it is down, or unknown): `error` says why. */
   failTo(node: string, error: () => Error): void {
-    for (const id of this.byNode.get(node) ?? []) {
+    for (const id of [...(this.byNode.get(node) ?? [])]) {
       if (!this.pending.get(id)!.waitForNode) this.fail(id, error())
     }
   }
@@ -98,10 +168,20 @@ export class PendingAsks {
     const entry = this.pending.get(id)
     if (entry === undefined) return undefined
     this.pending.delete(id)
-    const ids = this.byNode.get(entry.node)
-    ids?.delete(id)
-    if (ids?.size === 0) this.byNode.delete(entry.node)
+    this.unindex(id, entry.node)
     this.clock.clearTimeout(entry.timer)
     return entry
+  }
+
+  private index(id: number, node: string): void {
+    const ids = this.byNode.get(node)
+    if (ids === undefined) this.byNode.set(node, new Set([id]))
+    else ids.add(id)
+  }
+
+  private unindex(id: number, node: string): void {
+    const ids = this.byNode.get(node)
+    ids?.delete(id)
+    if (ids?.size === 0) this.byNode.delete(node)
   }
 }

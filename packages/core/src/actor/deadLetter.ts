@@ -7,6 +7,9 @@ import type { Address } from '../address.js'
  * - `queue-full`: a bounded queue (mailbox, or the queue of messages for a node) was full;
  * - `node-down`: the target node went down or left, and the message could not wait;
  * - `no-such-node`: no node of the cluster has the target node's id;
+ * - `no-such-kind`: no node hosts entities of the target's kind;
+ * - `no-members`: the target group has no members;
+ * - `circuit-open`: asks to the target node fail fast for a while (it failed too often; see `circuitBreaker`);
  * - `rejected`: a hub refused it (`authorize`, or a client sending as someone else);
  * - `too-large`: the encoded message is larger than `link.maxMessageBytes`;
  * - `unencodable`: the message holds something that cannot cross the wire, or arrived malformed;
@@ -19,6 +22,9 @@ export type DeadLetterReason =
   | 'queue-full'
   | 'node-down'
   | 'no-such-node'
+  | 'no-such-kind'
+  | 'no-members'
+  | 'circuit-open'
   | 'rejected'
   | 'too-large'
   | 'unencodable'
@@ -32,6 +38,9 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'queue-full',
   'node-down',
   'no-such-node',
+  'no-such-kind',
+  'no-members',
+  'circuit-open',
   'rejected',
   'too-large',
   'unencodable',

@@ -103,7 +103,8 @@ export async function admit(
   if (record !== undefined && record.principal !== identity.principal && hello.role === 'client') {
     return { close: [CLOSE_CODES.ID_IN_USE, `node id "${hello.from}" belongs to another principal`] }
   }
-  if (record !== undefined && hello.role === 'client') {
+  // a live node keeps its id, hub or client; a stale run does not come back
+  if (record !== undefined) {
     if (hello.incarnation < record.incarnation) {
       return {
         close: [CLOSE_CODES.ID_IN_USE, `node id "${hello.from}" has a newer incarnation in the cluster`],

@@ -1,29 +1,41 @@
 import type { Clock, TimerHandle } from '../clock.js'
-import type { Delivery, Standing } from '../delivery/delivery.js'
+import type { Delivery } from '../delivery/delivery.js'
+import type { Standing } from '../delivery/types.js'
+import { TroupeError } from '../errors.js'
+import type { GroupDirectory, NodeGroups } from '../groups/groupDirectory.js'
 import { Backoff, type BackoffOptions } from '../link/backoff.js'
+import { HandshakeClosedError } from '../link/handshake.js'
 import type { HopOptions, LinkHost, LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { PeerLink as Link } from '../link/peerLink.js'
 import type { Listener, Transport } from '../transport/transport.js'
-import { dataHead, type FrameCodec } from '../wire/codec.js'
-import {
-  type ByeEnvelope,
-  type DataEnvelope,
-  destinationOf,
-  type GossipEnvelope,
-  type HelloEnvelope,
-  type MemberRecord,
-  type NodeRole,
-  type RoutedControlEnvelope,
-  type WelcomeEnvelope,
+import type { FrameCodec } from '../wire/codec.js'
+import type {
+  ByeEnvelope,
+  DataEnvelope,
+  GossipEnvelope,
+  GroupsEnvelope,
+  HelloEnvelope,
+  HostsEnvelope,
+  MemberRecord,
+  NodeRole,
+  RoutedControlEnvelope,
+  WatchGroupsEnvelope,
+  WelcomeEnvelope,
 } from '../wire/envelope.js'
 import type { AdmissionSettings, Claim } from './admission.js'
-import { ClientConnector } from './clientConnector.js'
-import { acceptConnection, type ConnectionsHost, dialConnection } from './connections.js'
+import { ClientConnector, type ConnectionState } from './clientConnector.js'
+import {
+  acceptConnection,
+  type ConnectionsHost,
+  dialConnection,
+  type HandshakeSettings,
+} from './connections.js'
 import { ConnectionWatch } from './connectionWatch.js'
+import { EnvelopeRouter } from './envelopeRouter.js'
 import { Gossip } from './gossip.js'
+import { GroupGossip } from './groupGossip.js'
 import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
-import { checkFromClient } from './trust.js'
 
 /** Resolved cluster settings (defaults applied by the node). @internal */
 export interface ClusterSettings {
@@ -50,16 +62,25 @@ export interface ClusterSettings {
   claimWaitMs: number
 }
 
-/** A node's link to the cluster, as a browser tab's UI shows it. */
-export type ConnectionState = 'connecting' | 'online' | 'offline' | 'refused'
+/** What the cluster reads of its node's groups. @internal */
+export interface ClusterGroups {
+  readonly directory: GroupDirectory
+  ownList(): NodeGroups
+  /** The groups this node (a client) watches. */
+  watchedGroups(): string[]
+  loadReport(): (string | number)[]
+}
 
 /** What the cluster needs from its node. @internal */
 export interface ClusterHost {
   readonly id: string
+  readonly groups: ClusterGroups
   readonly incarnation: number
   readonly clock: Clock
   readonly codec: FrameCodec
   memberEvent(event: MemberEventName, member: Member): void
+  /** A row of the member table changed (status, route, hosted kinds): placement may differ now. */
+  membersChanged(): void
   connectionStateChanged(state: ConnectionState): void
   /** A client sent an envelope claiming to be someone else's, or only a hub's to send: dropped. */
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void
@@ -77,8 +98,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
   readonly links = new Map<string, PeerLink>()
   readonly hubLinks = new Map<string, PeerLink>()
   readonly membership: Membership
+  readonly handshake: HandshakeSettings
   url: string | undefined
   private readonly gossip: Gossip
+  private readonly groupGossip: GroupGossip
   private readonly watch: ConnectionWatch
   private listener: Listener | undefined
   private readonly mesh: HubMesh | undefined
@@ -88,21 +111,34 @@ export class Cluster implements LinkHost, ConnectionsHost {
   private ticks = 0
   /** This hub's clients with a connection up (counted, so admission never walks the links). */
   private readonly clientsUp = new Set<PeerLink>()
-  private networkOnline = true
   private background = false
-  private state: ConnectionState = 'connecting'
-  /** Why the hubs refused this client, while they do. */
-  private refusal: string | undefined
+  /** Entity kinds this hub lets its clients host. */
+  private readonly clientKinds = new Set<string>()
+  /** Why the last dial of each URL failed, for `joined`'s error. */
+  private readonly dialFailures = new Map<string, string>()
   /** The longest TTL this client's hub lets its messages wait. */
   private hubMaxTtlMs: number | undefined
-  private readonly noticed = new Map<string, number>()
-  private relayed = 0
+  private readonly router: EnvelopeRouter
 
   constructor(
     private readonly host: ClusterHost,
     private readonly delivery: Delivery,
     private readonly settings: ClusterSettings,
   ) {
+    const { transport, handshakeTimeoutMs, maxEarlyBytes, admission, token, role } = settings
+    const { id, incarnation, clock, codec } = host
+    this.handshake = {
+      id,
+      incarnation,
+      role,
+      clock,
+      codec,
+      transport,
+      handshakeTimeoutMs,
+      maxEarlyBytes,
+      admission,
+      token,
+    }
     const self: MemberRecord = {
       id: host.id,
       role: settings.role,
@@ -111,6 +147,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
       via: undefined,
       url: undefined,
       principal: undefined,
+      kinds: [],
     }
     this.membership = new Membership(self, {
       event: (event, member) => host.memberEvent(event, member),
@@ -118,6 +155,30 @@ export class Cluster implements LinkHost, ConnectionsHost {
       freed: (member) => this.memberFreed(member),
     })
     this.gossip = new Gossip(this)
+    this.groupGossip = new GroupGossip({
+      selfId: host.id,
+      role: settings.role,
+      clock: host.clock,
+      links: this.links,
+      hubLinks: this.hubLinks,
+      membership: this.membership,
+      directory: host.groups.directory,
+      watched: () => host.groups.watchedGroups(),
+      ownList: () => host.groups.ownList(),
+      interest: (client, node) => this.gossip.interest(client, node),
+    })
+    this.router = new EnvelopeRouter({
+      id: host.id,
+      role: settings.role,
+      clock: host.clock,
+      codec: host.codec,
+      delivery,
+      authorize: settings.admission.authorize,
+      routeTo: (node) => this.routeTo(node),
+      standing: (node) => this.standing(node),
+      interest: (client, node) => this.gossip.interest(client, node),
+      forged: (from, envelope, detail) => host.forged(from, envelope, detail),
+    })
     this.watch = new ConnectionWatch(this, settings, host.clock.now())
     if (settings.role === 'hub') {
       this.mesh = new HubMesh({
@@ -129,7 +190,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
         linkOf: (id) => this.linkOf(id),
         idOfUrl: (url) => this.idOfUrl(url),
         members: () => this.membership.others(),
-        dial: (url) => dialConnection(this, url),
+        dial: (url) => this.dial(url),
         makeBackoff: () => this.makeBackoff(),
       })
     } else {
@@ -137,16 +198,10 @@ export class Cluster implements LinkHost, ConnectionsHost {
         {
           clock: host.clock,
           candidates: () => this.hubCandidates(),
-          dial: async (url) => {
-            await dialConnection(this, url)
-            return this.hubLink() !== undefined
-          },
+          dial: (url) => this.dial(url),
           isConnected: () => this.hubLink() !== undefined,
-          mayDial: () => this.networkOnline && !this.closed,
-          refused: (error) => {
-            this.refusal = `${error.closeCode} ${error.closeReason}`
-            this.updateState()
-          },
+          isClosed: () => this.closed,
+          stateChanged: (state) => host.connectionStateChanged(state),
         },
         this.makeBackoff(),
       )
@@ -155,17 +210,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   // ---- what connections and links read ----
 
-  get id(): string {
-    return this.host.id
-  }
   get selfId(): string {
     return this.host.id
-  }
-  get incarnation(): number {
-    return this.host.incarnation
-  }
-  get role(): NodeRole {
-    return this.settings.role
   }
   get clock(): Clock {
     return this.host.clock
@@ -173,29 +219,14 @@ export class Cluster implements LinkHost, ConnectionsHost {
   get codec(): FrameCodec {
     return this.host.codec
   }
-  get transport(): Transport {
-    return this.settings.transport
-  }
   get hop(): HopOptions {
     return this.settings.hop
-  }
-  get handshakeTimeoutMs(): number {
-    return this.settings.handshakeTimeoutMs
-  }
-  get maxEarlyBytes(): number {
-    return this.settings.maxEarlyBytes
   }
   get maxTtlMs(): number {
     return this.hubMaxTtlMs ?? this.settings.maxTtlMs
   }
-  get admission(): AdmissionSettings {
-    return this.settings.admission
-  }
-  get token(): ClusterSettings['token'] {
-    return this.settings.token
-  }
   get connectionState(): ConnectionState {
-    return this.state
+    return this.connector?.state ?? 'online'
   }
   isClosed(): boolean {
     return this.closed
@@ -209,12 +240,11 @@ export class Cluster implements LinkHost, ConnectionsHost {
         (connection, info) => void acceptConnection(this, connection, info),
       )
       this.url = this.settings.advertiseUrl ?? this.listener.url
-      Object.assign(this.membership.self, { url: this.url })
+      this.membership.updateSelf({ url: this.url })
     }
     this.scheduleTick()
     if (this.connector !== undefined) await this.connector.ensure()
     else await this.mesh?.dialSeeds()
-    this.updateState()
   }
 
   // ---- routes ----
@@ -239,26 +269,26 @@ export class Cluster implements LinkHost, ConnectionsHost {
   // ---- LinkHost ----
 
   received(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void {
-    const fromClient = link.role === 'client'
-    if (fromClient && this.settings.role === 'hub') {
-      const verdict = checkFromClient(link, envelope, this.settings.admission.authorize)
-      if (verdict !== undefined) {
-        link.countRejected()
-        if (verdict.kind === 'forged') this.host.forged(link.peerId, envelope, verdict.detail)
-        else this.refuse(envelope as DataEnvelope, link, verdict.detail)
-        return
-      }
-    } else if (fromClient && (envelope.type === 'unreachable' || envelope.type === 'refused')) {
-      return // only hubs speak of routes
-    }
-    const dest = destinationOf(envelope)
-    if (dest === this.host.id) this.dispatch(envelope, link)
-    else if (this.settings.role === 'hub') this.relay(envelope, dest, link)
+    this.router.received(envelope, link)
   }
 
-  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void {
+  control(
+    envelope: GossipEnvelope | HostsEnvelope | GroupsEnvelope | WatchGroupsEnvelope | ByeEnvelope,
+    link: PeerLink,
+  ): void {
     if (envelope.type === 'bye') {
       this.observeLink(link)
+      return
+    }
+    if (envelope.type === 'groups') this.groupGossip.received(envelope, link)
+    else if (envelope.type === 'watch-groups') this.groupGossip.watch(envelope, link)
+    if (envelope.type === 'groups' || envelope.type === 'watch-groups') return
+    if (envelope.type === 'hosts') {
+      // a client may host only what this hub lets clients host
+      if (link.role === 'client' && this.settings.role === 'hub') {
+        link.kinds = envelope.kinds.filter((kind) => this.clientKinds.has(kind))
+        this.observeLink(link)
+      }
       return
     }
     // membership is the hubs' business: what a client says of the cluster is not believed
@@ -270,13 +300,16 @@ export class Cluster implements LinkHost, ConnectionsHost {
     this.mesh?.connectHubs()
   }
 
+  loadReport(): (string | number)[] {
+    return this.host.groups.loadReport()
+  }
+
   linkDown(link: PeerLink): void {
     this.observeLink(link)
     if (link.role === 'client' && this.settings.role === 'hub') {
       this.clientsUp.delete(link)
       this.watch.closed(link)
     }
-    this.updateState()
     this.delivery.routesChanged()
     if (this.connector !== undefined) void this.connector.ensure()
     else this.mesh?.redial(link)
@@ -315,8 +348,11 @@ export class Cluster implements LinkHost, ConnectionsHost {
       this.watch.opened(link)
     }
     this.observeLink(link)
-    this.updateState()
+    this.connector?.update()
     if (this.settings.role === 'hub') this.gossip.welcome(link)
+    else if (this.membership.self.kinds.length > 0)
+      link.sendControl({ type: 'hosts', kinds: this.membership.self.kinds })
+    this.groupGossip.attached(link)
     this.delivery.routesChanged()
     this.mesh?.connectHubs()
   }
@@ -324,9 +360,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   // ---- page controls (see nodeControls) ----
 
   setNetworkOnline(online: boolean): void {
-    this.networkOnline = online
-    this.updateState()
-    if (online) this.connector?.now()
+    this.connector?.setNetworkOnline(online)
   }
 
   setBackground(background: boolean): void {
@@ -340,113 +374,98 @@ export class Cluster implements LinkHost, ConnectionsHost {
   }
 
   reconnectNow(): void {
-    if (this.refusal === undefined) this.connector?.now()
+    this.connector?.now()
   }
 
   retryRefused(): void {
-    this.refusal = undefined
-    this.connector?.now()
-    this.updateState()
+    this.connector?.retryRefused()
   }
 
   metrics(): { peers: Record<string, LinkMetrics>; relayed: number; clients: number } {
     // no prototype: a peer named "__proto__" is a peer like any other
     const peers = Object.create(null) as Record<string, LinkMetrics>
     for (const [id, link] of this.links) peers[id] = link.metrics()
-    return { peers, relayed: this.relayed, clients: this.clientsUp.size }
+    return { peers, relayed: this.router.relayed, clients: this.clientsUp.size }
   }
 
   /** Waits (up to `graceMs`) for what this node sent to be acknowledged, says goodbye to every peer, and stops. */
+  /** This node's own group list changed: spread it. */
+  publishGroups(list: NodeGroups, touched: Set<string>): void {
+    this.groupGossip.published(list, touched)
+  }
+
+  /** This client watches one more group: its hub hears the whole list. */
+  watchGroups(): void {
+    this.hubLink()?.sendControl({ type: 'watch-groups', groups: this.host.groups.watchedGroups() })
+  }
+
+  /** The mailbox depth `node` last reported for its actor `name` (0 if it did not, or is not linked here). */
+  reportedLoad(node: string, name: string): number {
+    return this.links.get(node)?.load.get(name) ?? 0
+  }
+
+  /** A client's hub now (hubs: none). */
+  hubId(): string | undefined {
+    return this.settings.role === 'client' ? this.hubLink()?.peerId : undefined
+  }
+
+  /**
+   * This node hosts entities of `kind` from now on; a hub with `clients`
+   * lets its clients host that kind too (when they define it and opt in).
+   */
+  hostKind(kind: string, clients: boolean): void {
+    if (clients) this.clientKinds.add(kind)
+    const kinds = [...new Set([...this.membership.self.kinds, kind])]
+    this.membership.updateSelf({ kinds })
+    this.hubLink()?.sendControl({ type: 'hosts', kinds })
+  }
+
+  /**
+   * Resolves once this node has joined: a client is linked to a hub; a hub to
+   * a hub of the cluster (at once if it has no seeds). Rejects after
+   * `timeoutMs`, or at once when the hubs refused this node, with an error
+   * naming every URL tried and why it failed.
+   */
+  async joined(timeoutMs: number): Promise<void> {
+    const alone = this.settings.role === 'hub' && this.settings.seeds.length === 0
+    const deadline = this.clock.now() + timeoutMs
+    while (!alone && this.hubLink() === undefined) {
+      const refused = this.connector?.refusal
+      if (refused !== undefined || this.clock.now() >= deadline || this.closed) {
+        const tried = [...this.dialFailures].map(([url, why]) => `${url} (${why})`).join('; ')
+        const what =
+          refused !== undefined
+            ? `the hubs refused it: ${refused}`
+            : this.closed
+              ? 'it closed'
+              : `not within ${timeoutMs} ms`
+        throw new TroupeError(
+          'CONNECTION',
+          `node "${this.host.id}" did not join the cluster: ${what}; tried ${tried || 'nothing yet'}`,
+        )
+      }
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 25))
+    }
+  }
+
   async close(graceMs: number): Promise<void> {
     const deadline = this.clock.now() + graceMs
     while (this.clock.now() < deadline && !this.delivery.settled) {
       await new Promise<void>((resolve) => this.clock.setTimeout(resolve, 10))
     }
     this.closed = true
+    this.groupGossip.close()
     this.connector?.close()
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
     for (const link of this.links.values()) link.leave('node closed')
     await this.listener?.close()
   }
 
-  // ---- inbound ----
-
-  private dispatch(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void {
-    const delivery = this.delivery
-    switch (envelope.type) {
-      case 'ack':
-        delivery.acked(envelope, link)
-        return
-      case 'unreachable':
-        delivery.unreachableReported(envelope.node, envelope.reason)
-        return
-      case 'refused':
-        delivery.refusedReported(envelope)
-        return
-      default:
-        delivery.received(envelope)
-    }
-  }
-
-  /**
-   * Passes an envelope on toward `dest`. A hub passes on from its clients to
-   * anyone, but from another hub only to its own clients, so no envelope goes
-   * round between hubs that disagree on a route. Nothing is kept: if the next
-   * hop is missing or full the envelope is dropped (its origin still holds it),
-   * and the origin hears why.
-   */
-  private relay(envelope: DataEnvelope | RoutedControlEnvelope, dest: string, from: PeerLink): void {
-    let next = this.routeTo(dest)
-    if (next !== undefined && from.role === 'hub' && next.role === 'hub') next = undefined
-    if (from.role === 'client') this.gossip.interest(from, dest)
-    if (next === undefined) {
-      if (envelope.type !== 'ack' && envelope.type !== 'unreachable' && envelope.type !== 'refused') {
-        this.notifyUnreachable(envelope.origin, dest, from)
-      }
-      return
-    }
-    let sent: boolean
-    if (envelope.type === 'ack' || envelope.type === 'unreachable' || envelope.type === 'refused') {
-      const bytes = this.codec.encodeEnvelope(envelope)
-      sent = next.sendData([bytes], bytes.byteLength)
-    } else {
-      // encoded afresh, which also copies the body out of the frame it arrived in
-      const encoded = this.codec.encodeData(envelope)
-      const head = dataHead(encoded, envelope.seq, envelope.base)
-      sent = next.sendData([head, encoded.rest], head.byteLength + encoded.rest.byteLength)
-    }
-    if (sent) this.relayed++
-  }
-
-  /** Tells an origin that envelopes for `dest` went nowhere, at most every 100 ms per pair. */
-  private notifyUnreachable(origin: string, dest: string, back: PeerLink): void {
-    const key = `${origin}\n${dest}`
-    const now = this.clock.now()
-    if (now - (this.noticed.get(key) ?? Number.NEGATIVE_INFINITY) < 100) return
-    this.noticed.set(key, now)
-    const standing = this.standing(dest)
-    const reason = standing === 'up' ? 'no-route' : standing
-    back.sendControl({ type: 'unreachable', dest: origin, node: dest, reason })
-  }
-
-  /**
-   * A client's own envelope that it may not send: the client hears why (it
-   * dead-letters it and sends a skip in its place), and a skip goes on in its
-   * place right away, so the stream does not wait on the client for that.
-   */
-  private refuse(envelope: DataEnvelope, link: PeerLink, detail: string): void {
-    const { seq, base, origin, originIncarnation } = envelope
-    const dest = destinationOf(envelope)
-    link.sendControl({ type: 'refused', dest: origin, node: dest, seq, reason: 'rejected', detail })
-    const skip: DataEnvelope = { type: 'skip', seq, base, origin, originIncarnation, dest }
-    if (dest === this.host.id) this.delivery.received(skip)
-    else this.relay(skip, dest, link)
-  }
-
   // ---- membership ----
 
   private memberChanged(member: MemberRecord): void {
     if (this.settings.role === 'hub') this.gossip.changed(member)
+    this.host.membersChanged()
     const delivery = this.delivery
     if (member.status === 'up' || member.status === 'suspect') delivery.reachable(member.id)
     else delivery.nodeGone(member.id, member.status)
@@ -466,6 +485,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
   private memberFreed(member: MemberRecord): void {
     this.delivery.forget(member.id)
     this.gossip.forget(member.id)
+    this.groupGossip.forget(member.id)
     const link = this.links.get(member.id)
     if (link !== undefined && !link.isUp) this.dropLink(link)
   }
@@ -495,6 +515,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
         via: isOurClient ? this.host.id : undefined,
         url: peer.url,
         principal: link.principal,
+        // a hub tells of its kinds itself (gossip); a client's are the ones it said and this hub accepted
+        kinds: isOurClient ? link.kinds : known?.incarnation === peer.incarnation ? known.kinds : [],
       },
       this.clock.now(),
     )
@@ -538,7 +560,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
     if (second) {
       this.membership.expire(now, this.settings.retentionMs)
       this.delivery.forgetSilent(now, this.settings.retentionMs)
-      for (const [key, at] of this.noticed) if (now - at >= 100) this.noticed.delete(key)
+      this.router.tick(now)
     }
     if (this.ticks % 20 === 0) this.gossip.refresh()
     if (this.connector !== undefined) void this.connector.ensure()
@@ -548,16 +570,20 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   // ---- lookups ----
 
-  private updateState(): void {
-    // the browser's word wins: its sockets may look open while nothing gets through
-    let state: ConnectionState = 'connecting'
-    if (this.settings.role === 'hub') state = 'online'
-    else if (!this.networkOnline) state = 'offline'
-    else if (this.hubLink() !== undefined) state = 'online'
-    else if (this.refusal !== undefined) state = 'refused'
-    if (state === this.state) return
-    this.state = state
-    this.host.connectionStateChanged(state)
+  /** Dials `url`, remembering why it failed if it does. */
+  private async dial(url: string): Promise<PeerLink | undefined> {
+    try {
+      const link = await dialConnection(this, url)
+      this.dialFailures.delete(url)
+      return link
+    } catch (error) {
+      const why =
+        error instanceof HandshakeClosedError
+          ? `${error.closeCode} ${error.closeReason}`
+          : (error as Error).message
+      this.dialFailures.set(url, why)
+      throw error
+    }
   }
 
   private hubLink(): PeerLink | undefined {
@@ -565,13 +591,19 @@ export class Cluster implements LinkHost, ConnectionsHost {
     return undefined
   }
 
+  /**
+   * Hub URLs to try, best first: the seeds and the hubs known to be up, then
+   * the rest; a hub this client just lost comes last (a stopped process still
+   * accepts TCP connections, and would hold a dial until it times out).
+   */
   private hubCandidates(): string[] {
-    const urls: string[] = []
-    for (const link of this.hubLinks.values()) if (link.peer?.url) urls.push(link.peer.url)
-    urls.push(...this.settings.seeds)
+    const urls: string[] = [...this.settings.seeds]
     for (const member of this.membership.others())
       if (member.role === 'hub' && member.url) urls.push(member.url)
-    return [...new Set(urls)]
+    const lost = new Set<string>()
+    for (const link of this.hubLinks.values()) if (link.peer?.url && !link.isUp) lost.add(link.peer.url)
+    const unique = [...new Set(urls)]
+    return [...unique.filter((url) => !lost.has(url)), ...unique.filter((url) => lost.has(url))]
   }
 
   private idOfUrl(url: string): string | undefined {

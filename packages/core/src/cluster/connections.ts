@@ -7,20 +7,25 @@ import { PROTOCOL_VERSION } from '../wire/codes.js'
 import type { HelloEnvelope, NodeRole, WelcomeEnvelope } from '../wire/envelope.js'
 import { type AdmissionSettings, admit, type Claim } from './admission.js'
 
-/** What opening and accepting connections needs from the cluster. @internal */
-export interface ConnectionsHost {
+/** What every handshake of a node uses, fixed for its life. @internal */
+export interface HandshakeSettings {
   readonly id: string
   readonly incarnation: number
   readonly role: NodeRole
   readonly clock: Clock
   readonly codec: FrameCodec
   readonly transport: Transport
-  readonly url: string | undefined
   readonly handshakeTimeoutMs: number
   readonly maxEarlyBytes: number
-  readonly maxTtlMs: number
   readonly admission: AdmissionSettings
   readonly token: string | (() => string | Promise<string>) | undefined
+}
+
+/** What opening and accepting connections needs from the cluster. @internal */
+export interface ConnectionsHost {
+  readonly handshake: HandshakeSettings
+  readonly url: string | undefined
+  readonly maxTtlMs: number
   isClosed(): boolean
   links: ReadonlyMap<string, PeerLink>
   linkOf(id: string): PeerLink
@@ -44,23 +49,23 @@ export async function acceptConnection(
   try {
     handshake = await awaitHello(
       connection,
-      host.codec,
-      host.clock,
-      host.handshakeTimeoutMs,
-      host.maxEarlyBytes,
+      host.handshake.codec,
+      host.handshake.clock,
+      host.handshake.handshakeTimeoutMs,
+      host.handshake.maxEarlyBytes,
     )
   } catch {
     return // the handshake closed the connection and said why
   }
   const hello = handshake.envelope
-  if (host.isClosed() || hello.from === host.id) {
+  if (host.isClosed() || hello.from === host.handshake.id) {
     connection.close(CLOSE_CODES.PROTOCOL_ERROR, host.isClosed() ? 'node closed' : 'that is my own node id')
     return
   }
   const verdict = await withDeadline(
-    admit(hello, info, host.claimOf(hello), host.admission),
-    host.clock,
-    host.handshakeTimeoutMs,
+    admit(hello, info, host.claimOf(hello), host.handshake.admission),
+    host.handshake.clock,
+    host.handshake.handshakeTimeoutMs,
   )
   if (verdict === undefined) {
     connection.close(CLOSE_CODES.OVERLOADED, 'authentication took too long, try again later')
@@ -75,7 +80,7 @@ export async function acceptConnection(
     return
   }
   const link = host.linkOf(hello.from)
-  if (link.isUp && !replaces(host.id, link, false)) {
+  if (link.isUp && !replaces(host.handshake.id, link, false)) {
     connection.close(CLOSE_CODES.REPLACED, 'a connection to this node is already up')
     return
   }
@@ -83,13 +88,13 @@ export async function acceptConnection(
   const welcome: WelcomeEnvelope = {
     type: 'welcome',
     version: PROTOCOL_VERSION,
-    from: host.id,
-    incarnation: host.incarnation,
-    role: host.role,
+    from: host.handshake.id,
+    incarnation: host.handshake.incarnation,
+    role: host.handshake.role,
     url: host.url,
     maxTtlMs: host.maxTtlMs,
   }
-  connection.send(host.codec.encode([welcome]))
+  connection.send(host.handshake.codec.encode([welcome]))
   link.attach(connection, hello, false, handshake.early)
   host.attached(link, hello)
 }
@@ -99,20 +104,27 @@ export async function dialConnection(host: ConnectionsHost, url: string): Promis
   const hello: HelloEnvelope = {
     type: 'hello',
     version: PROTOCOL_VERSION,
-    from: host.id,
-    incarnation: host.incarnation,
-    role: host.role,
-    token: typeof host.token === 'function' ? await host.token() : host.token,
+    from: host.handshake.id,
+    incarnation: host.handshake.incarnation,
+    role: host.handshake.role,
+    token: typeof host.handshake.token === 'function' ? await host.handshake.token() : host.handshake.token,
     url: host.url,
   }
-  const handshake = await dial(host.transport, url, hello, host.codec, host.clock, host.handshakeTimeoutMs)
+  const handshake = await dial(
+    host.handshake.transport,
+    url,
+    hello,
+    host.handshake.codec,
+    host.handshake.clock,
+    host.handshake.handshakeTimeoutMs,
+  )
   const welcome = handshake.envelope
-  const link = welcome.from === host.id ? undefined : host.linkOf(welcome.from)
+  const link = welcome.from === host.handshake.id ? undefined : host.linkOf(welcome.from)
   if (
     host.isClosed() ||
     handshake.closed ||
     link === undefined ||
-    (link.isUp && !replaces(host.id, link, true))
+    (link.isUp && !replaces(host.handshake.id, link, true))
   ) {
     handshake.connection.close(CLOSE_CODES.NORMAL, 'not needed')
     return link

@@ -32,6 +32,8 @@ export class Membership {
   private readonly table = new Map<string, MemberRecord>()
   /** Rows that are down or left, with the clock time they became so: the ones `expire` looks at. */
   private readonly fading = new Map<string, number>()
+  /** Members by the entity kinds they host. */
+  private readonly byKind = new Map<string, Set<string>>()
 
   constructor(
     readonly self: MemberRecord,
@@ -60,6 +62,7 @@ export class Membership {
     const previous = this.table.get(record.id)
     if (previous !== undefined && sameRecord(previous, record)) return
     this.table.set(record.id, record)
+    this.indexKinds(record.id, previous?.kinds ?? [], record.kinds)
     if (alive(record)) this.fading.delete(record.id)
     else if (!this.fading.has(record.id) || alive(previous)) this.fading.set(record.id, now)
     this.events.changed(record)
@@ -86,6 +89,37 @@ export class Membership {
     const gone = record.status === 'down' || record.status === 'left'
     if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone)))
       this.observe(record, now)
+    else if (known !== undefined && !stale && record.id === source) {
+      // a node telling of itself: what it hosts and where it listens are its word; its status is ours to judge
+      this.observe({ ...known, kinds: record.kinds, url: record.url ?? known.url }, now)
+    }
+  }
+
+  /** This node's own row changed (its URL, the kinds it hosts): spread it. */
+  updateSelf(fields: Partial<Pick<MemberRecord, 'url' | 'kinds'>>): void {
+    Object.assign(this.self, fields)
+    this.events.changed(this.self)
+  }
+
+  /** The members that host entities of `kind` and are up or suspect, this node first if it does. */
+  hostsOf(kind: string): string[] {
+    const hosts = this.self.kinds.includes(kind) ? [this.self.id] : []
+    for (const id of this.byKind.get(kind) ?? []) if (alive(this.table.get(id))) hosts.push(id)
+    return hosts
+  }
+
+  private indexKinds(id: string, before: readonly string[], after: readonly string[]): void {
+    for (const kind of before) {
+      if (after.includes(kind)) continue
+      const ids = this.byKind.get(kind)
+      ids?.delete(id)
+      if (ids?.size === 0) this.byKind.delete(kind)
+    }
+    for (const kind of after) {
+      const ids = this.byKind.get(kind)
+      if (ids === undefined) this.byKind.set(kind, new Set([id]))
+      else ids.add(id)
+    }
   }
 
   /** Drops rows of clients that left, and of clients down for `retentionMs`. */
@@ -108,6 +142,7 @@ export class Membership {
     this.fading.delete(id)
     if (record === undefined) return
     this.table.delete(id)
+    this.indexKinds(id, record.kinds, [])
     this.events.freed(record)
   }
 }
@@ -119,6 +154,8 @@ function sameRecord(a: MemberRecord, b: MemberRecord): boolean {
     a.role === b.role &&
     a.via === b.via &&
     a.url === b.url &&
-    a.principal === b.principal
+    a.principal === b.principal &&
+    a.kinds.length === b.kinds.length &&
+    a.kinds.every((kind, i) => b.kinds[i] === kind)
   )
 }

@@ -1,9 +1,6 @@
-import type { DeadLetterReason } from '../actor/deadLetter.js'
-import type { Clock, TimerHandle } from '../clock.js'
-import { queueMicrotask } from '../host.js'
 import type { PeerLink } from '../link/peerLink.js'
 import { CLOSE_CODES } from '../transport/transport.js'
-import { dataHead, type FrameCodec } from '../wire/codec.js'
+import { dataHead } from '../wire/codec.js'
 import {
   type AckEnvelope,
   type DataEnvelope,
@@ -11,87 +8,10 @@ import {
   type RefusedEnvelope,
   type UnreachableReason,
 } from '../wire/envelope.js'
-import { bodyBytes, InStream } from './inStream.js'
+import { bodyBytes } from './inStream.js'
 import { type OutEntry, OutStream } from './outStream.js'
-
-/** Resolved settings of the delivery layer (see `LinkOptions` and `NodeOptions`). @internal */
-export interface DeliverySettings {
-  maxMessages: number
-  maxBytes: number
-  highWaterMessages: number
-  highWaterBytes: number
-  windowMessages: number
-  retransmitMs: number
-  ackDelayMs: number
-  deliveryTimeoutMs: number
-  maxMessageBytes: number
-  maxBacklogMessages: number
-  maxBacklogBytes: number
-  maxHeldMessages: number
-  maxHeldBytes: number
-  /** The bound per destination in bytes for a client destination (a tab that stops reading costs at most this). */
-  maxClientBytes: number
-  /** All streams together, in bytes. */
-  maxOutboundBytes: number
-  unknownNodeGraceMs: number
-}
-
-/** How a node stands in this node's member table. @internal */
-export type Standing = 'up' | 'unknown' | 'down' | 'left'
-
-/** What the delivery layer needs from its node and cluster. @internal */
-export interface DeliveryHost {
-  readonly id: string
-  readonly incarnation: number
-  readonly clock: Clock
-  readonly codec: FrameCodec
-  /** The link toward `node` now: its own, its hub's, or (for a client) this node's hub; undefined while none. */
-  routeTo(node: string): PeerLink | undefined
-  standing(node: string): Standing
-  /** Whether `node` is a client (a tab), as far as this node knows. */
-  isClient(node: string): boolean
-  /** Hands an in-order envelope for this node over; false means no room now (a full mailbox), unless `force`. */
-  deliver(envelope: DataEnvelope, force: boolean): boolean
-  /** An envelope this node sent ended undelivered. */
-  undeliverable(envelope: DataEnvelope, reason: DeadLetterReason, detail?: string): void
-  /** `node` cannot be reached: asks to it fail now. */
-  unreachable(node: string, reason: 'down' | 'left' | 'unknown'): void
-}
-
-/** The outcome of sending: queued (above the high-water mark or not), or refused and why. */
-export type SendResult = 'queued' | 'backpressure' | { reason: DeadLetterReason; detail: string }
-
-/** What waits for one destination node. */
-export interface StreamMetrics {
-  /** Messages not yet acknowledged by it, sent or not. */
-  queued: number
-  queuedBytes: number
-  /** Of those, sent and waiting for its ack. */
-  inFlight: number
-  /** Why it cannot be reached now, if it cannot. */
-  unreachable: UnreachableReason | undefined
-}
-
-/** Figures of the delivery layer, part of `node.metrics()`. */
-export interface DeliveryMetrics {
-  /** Messages sent and not yet acknowledged by their destination node. */
-  queued: number
-  /** Of those, the ones waiting for a node that cannot be reached now (the hold queue). */
-  held: number
-  heldBytes: number
-  /** Messages, replies and dead-letter reports this node sent to other nodes. */
-  sent: number
-  /** Those it received from other nodes and took in (each once). */
-  received: number
-  /** Envelopes sent again (after a reconnect, a lost frame or a route change). */
-  resent: number
-  /** Envelopes that arrived a second time and were dropped. */
-  duplicatesDropped: number
-  /** Envelopes that arrived ahead of a missing one and were dropped (their origin resends). */
-  outOfOrderDropped: number
-  /** What waits for each destination node that has anything waiting. */
-  streams: Record<string, StreamMetrics>
-}
+import { Receiver } from './receiver.js'
+import type { DeliveryHost, DeliveryMetrics, DeliverySettings, SendResult, StreamMetrics } from './types.js'
 
 /**
  * The end-to-end delivery layer, between a node's actors and its links.
@@ -104,7 +24,6 @@ export interface DeliveryMetrics {
  */
 export class Delivery {
   private readonly out = new Map<string, OutStream>()
-  private readonly in = new Map<string, InStream>()
   /** Streams with entries: the ones a tick or a route change concerns. */
   private readonly active = new Set<OutStream>()
   private readonly held = new Set<OutStream>()
@@ -112,19 +31,16 @@ export class Delivery {
   private heldCount = 0
   private heldBytes = 0
   private readonly blocked = new Map<PeerLink, Set<OutStream>>()
-  private readonly owed = new Set<InStream>()
-  private readonly backlogged = new Set<InStream>()
-  private backlogBytes = 0
-  private ackTimer: TimerHandle | undefined
-  private ackFlushScheduled = false
-  private backlogTimer: TimerHandle | undefined
   private readonly drainWaiters = new Map<OutStream, Array<() => void>>()
-  private readonly counters = { sent: 0, received: 0, resent: 0, duplicatesDropped: 0, outOfOrderDropped: 0 }
+  private readonly counters = { sent: 0, resent: 0 }
+  private readonly receiver: Receiver
 
   constructor(
     private readonly host: DeliveryHost,
     private readonly settings: DeliverySettings,
-  ) {}
+  ) {
+    this.receiver = new Receiver(host, settings)
+  }
 
   // ---- outbound ----
 
@@ -262,46 +178,17 @@ export class Delivery {
 
   /** A data envelope for this node, from a link (or made here, for a refused one). */
   received(envelope: DataEnvelope): void {
-    const now = this.host.clock.now()
-    let stream = this.in.get(envelope.origin)
-    if (stream === undefined || envelope.originIncarnation > stream.incarnation) {
-      stream = new InStream(envelope.origin, envelope.originIncarnation, envelope.base, now)
-      this.in.set(envelope.origin, stream)
-    } else if (envelope.originIncarnation < stream.incarnation) {
-      return // from an earlier run of the origin, still travelling
-    }
-    stream.lastHeard = now
-    if (envelope.base > stream.expected) {
-      this.backlogBytes -= stream.backlogBytes
-      stream.skipTo(envelope.base)
-    }
-    const next = stream.next
-    if (envelope.seq < next) {
-      this.counters.duplicatesDropped++
-      this.oweAck(stream, false)
-      return
-    }
-    if (envelope.seq > next) {
-      this.counters.outOfOrderDropped++
-      this.oweAck(stream, true)
-      return
-    }
-    if (stream.backlog === undefined && this.host.deliver(envelope, false)) {
-      stream.expected++
-      this.counters.received++
-      this.oweAck(stream, false)
-      return
-    }
-    const { maxBacklogMessages, maxBacklogBytes } = this.settings
-    const body = bodyBytes(envelope)
-    if ((stream.backlog?.length ?? 0) >= maxBacklogMessages || this.backlogBytes + body > maxBacklogBytes) {
-      return // dropped unacknowledged: the origin sends it again once the window reopens
-    }
-    // copied: the envelope's body is a view into the whole frame it arrived in
-    stream.defer(envelope.type === 'skip' ? envelope : { ...envelope, body: envelope.body.slice() }, now)
-    this.backlogBytes += body
-    this.backlogged.add(stream)
-    this.backlogTimer ??= this.host.clock.setTimeout(() => this.retryBacklogs(), 2)
+    this.receiver.received(envelope)
+  }
+
+  /** Forgets an origin that left or stayed down past any TTL (its streams can send nothing more). */
+  forget(node: string): void {
+    this.receiver.forget(node)
+  }
+
+  /** Inbound streams not heard from within `retentionMs`: their origins can no longer resend. */
+  forgetSilent(now: number, retentionMs: number): void {
+    this.receiver.forgetSilent(now, retentionMs)
   }
 
   // ---- time ----
@@ -332,18 +219,6 @@ export class Delivery {
     }
   }
 
-  /** Forgets an origin that left or stayed down past any TTL (its streams can send nothing more). */
-  forget(node: string): void {
-    this.in.delete(node)
-  }
-
-  /** Inbound streams not heard from within `retentionMs`: their origins can no longer resend. */
-  forgetSilent(now: number, retentionMs: number): void {
-    for (const [origin, stream] of this.in) {
-      if (now - stream.lastHeard >= retentionMs && stream.backlog === undefined) this.in.delete(origin)
-    }
-  }
-
   /** True when every stream is acknowledged (or there is nobody to wait for). */
   get settled(): boolean {
     for (const stream of this.active) if (stream.unreachable === undefined && stream.size > 0) return false
@@ -358,8 +233,7 @@ export class Delivery {
     this.held.clear()
     this.heldCount = 0
     this.heldBytes = 0
-    if (this.ackTimer !== undefined) this.host.clock.clearTimeout(this.ackTimer)
-    if (this.backlogTimer !== undefined) this.host.clock.clearTimeout(this.backlogTimer)
+    this.receiver.close()
     return left.filter((envelope) => envelope.type !== 'skip')
   }
 
@@ -371,7 +245,8 @@ export class Delivery {
       const { size, bytes, unacked, unreachable } = stream
       streams[stream.node] = { queued: size, queuedBytes: bytes, inFlight: unacked, unreachable }
     }
-    return { queued, held: this.heldCount, heldBytes: this.heldBytes, ...this.counters, streams }
+    const { held, heldBytes } = { held: this.heldCount, heldBytes: this.heldBytes }
+    return { queued, held, heldBytes, ...this.counters, ...this.receiver.counters, streams }
   }
 
   // ---- internals ----
@@ -397,7 +272,7 @@ export class Delivery {
     }
     this.setHeld(stream, link === undefined)
     if (link === undefined || this.blocked.get(link)?.has(stream)) return
-    this.flushAckTo(stream.node, link)
+    this.receiver.flushAckTo(stream.node, link)
     while (stream.unacked < this.settings.windowMessages) {
       const entry = stream.nextUnsent()
       if (entry === undefined) break
@@ -509,77 +384,5 @@ export class Delivery {
 
   private minRewindMs(link: PeerLink): number {
     return Math.max(20, 2 * (link.rtt ?? 10))
-  }
-
-  private oweAck(stream: InStream, gap: boolean): void {
-    stream.ackOwed = true
-    if (gap) stream.gapOwed = true
-    this.owed.add(stream)
-    if (gap || ++stream.sinceAck >= this.settings.windowMessages / 4) {
-      if (!this.ackFlushScheduled) {
-        this.ackFlushScheduled = true
-        queueMicrotask(() => {
-          this.ackFlushScheduled = false
-          this.flushAcks()
-        })
-      }
-      return
-    }
-    this.ackTimer ??= this.host.clock.setTimeout(() => {
-      this.ackTimer = undefined
-      this.flushAcks()
-    }, this.settings.ackDelayMs)
-  }
-
-  private flushAcks(): void {
-    for (const stream of this.owed) {
-      const link = this.host.routeTo(stream.origin)
-      if (link !== undefined) this.sendAck(stream, link)
-    }
-    this.owed.clear()
-  }
-
-  /** An ack owed to `node` rides along with data going there. */
-  private flushAckTo(node: string, link: PeerLink): void {
-    const stream = this.in.get(node)
-    if (stream?.ackOwed) {
-      this.sendAck(stream, link)
-      this.owed.delete(stream)
-    }
-  }
-
-  private sendAck(stream: InStream, link: PeerLink): void {
-    link.sendControl({
-      type: 'ack',
-      from: this.host.id,
-      fromIncarnation: this.host.incarnation,
-      dest: stream.origin,
-      destIncarnation: stream.incarnation,
-      seq: stream.expected - 1,
-      gap: stream.gapOwed,
-    })
-    stream.ackOwed = false
-    stream.gapOwed = false
-    stream.sinceAck = 0
-  }
-
-  /** Hands backlogs on in order while there is room; past `deliveryTimeoutMs` the head is forced. */
-  private retryBacklogs(): void {
-    this.backlogTimer = undefined
-    const now = this.host.clock.now()
-    for (const stream of this.backlogged) {
-      while (stream.backlog !== undefined) {
-        const head = stream.backlog[0]!
-        const force = now - stream.backlogSince >= this.settings.deliveryTimeoutMs
-        if (!this.host.deliver(head, force)) break
-        this.backlogBytes -= bodyBytes(head)
-        stream.shift(now)
-        this.counters.received++
-        this.oweAck(stream, false)
-      }
-      if (stream.backlog === undefined) this.backlogged.delete(stream)
-    }
-    if (this.backlogged.size > 0)
-      this.backlogTimer = this.host.clock.setTimeout(() => this.retryBacklogs(), 2)
   }
 }

@@ -8,8 +8,12 @@ import type {
   DataEnvelope,
   Envelope,
   GossipEnvelope,
+  GroupsEnvelope,
+  HeartbeatEnvelope,
+  HostsEnvelope,
   NodeRole,
   RoutedControlEnvelope,
+  WatchGroupsEnvelope,
 } from '../wire/envelope.js'
 
 /** Tuning of one hop: how a link writes to its socket. */
@@ -55,7 +59,12 @@ export interface LinkHost {
   readonly hop: HopOptions
   /** A data envelope or a routed control envelope arrived from this peer. */
   received(envelope: DataEnvelope | RoutedControlEnvelope, link: PeerLink): void
-  control(envelope: GossipEnvelope | ByeEnvelope, link: PeerLink): void
+  control(
+    envelope: GossipEnvelope | HostsEnvelope | GroupsEnvelope | WatchGroupsEnvelope | ByeEnvelope,
+    link: PeerLink,
+  ): void
+  /** What heartbeats tell of this node's load (see {@link HeartbeatEnvelope.load}). */
+  loadReport(): readonly (string | number)[]
   linkDown(link: PeerLink, code: number, reason: string): void
   /** The link's data queue has room again after refusing data. */
   writable(link: PeerLink): void
@@ -88,6 +97,8 @@ export class PeerLink {
   left = false
   /** Who the peer authenticated as (hubs with an `authenticate` hook). */
   principal: string | undefined
+  /** The entity kinds a client peer said it hosts and this hub accepted. */
+  kinds: readonly string[] = []
   private control: Uint8Array[] | undefined
   private data: Queued[] | undefined
   private dataHead = 0
@@ -100,6 +111,8 @@ export class PeerLink {
   private echoOwed: number | undefined
   private readonly counters = { connects: 0, framesOut: 0, framesIn: 0, bytesOut: 0, bytesIn: 0, rejected: 0 }
   private rttMs: number | undefined
+  /** The mailbox depths of the peer's group members, as its last heartbeat reported them. */
+  load: ReadonlyMap<string, number> = NO_LOAD
 
   constructor(
     readonly peerId: string,
@@ -177,7 +190,7 @@ export class PeerLink {
 
   /** A heartbeat: liveness for the peer and a round-trip sample for this side. */
   heartbeat(now: number): void {
-    this.sendControl({ type: 'heartbeat', sentAt: now, echo: false })
+    this.sendControl({ type: 'heartbeat', sentAt: now, echo: false, load: this.host.loadReport() })
   }
 
   /** A transport-level ping, answered by the peer's network stack even when its page is throttled. */
@@ -264,6 +277,7 @@ export class PeerLink {
         this.host.received(envelope, this)
         return
       case 'heartbeat':
+        this.load = loadOf(envelope.load)
         if (envelope.echo) this.rttMs = this.host.clock.now() - envelope.sentAt
         else {
           // one echo owed at a time: a peer that sends heartbeats but reads nothing cannot grow our buffers
@@ -272,6 +286,9 @@ export class PeerLink {
         }
         return
       case 'gossip':
+      case 'hosts':
+      case 'groups':
+      case 'watch-groups':
       case 'bye':
         if (envelope.type === 'bye') this.left = true
         this.host.control(envelope, this)
@@ -302,7 +319,13 @@ export class PeerLink {
       const parts: Uint8Array[] = []
       let envelopes = 0
       if (roomy && this.echoOwed !== undefined) {
-        parts.push(this.host.codec.encodeEnvelope({ type: 'heartbeat', sentAt: this.echoOwed, echo: true }))
+        const echo = {
+          type: 'heartbeat',
+          sentAt: this.echoOwed,
+          echo: true,
+          load: this.host.loadReport(),
+        } as const
+        parts.push(this.host.codec.encodeEnvelope(echo))
         envelopes++
         this.echoOwed = undefined
       }
@@ -367,4 +390,13 @@ export class PeerLink {
       this.fail(CLOSE_CODES.SLOW_PEER, `the peer read nothing for ${this.host.hop.maxStallMs} ms`)
     }
   }
+}
+
+const NO_LOAD: ReadonlyMap<string, number> = new Map()
+
+function loadOf(report: HeartbeatEnvelope['load']): ReadonlyMap<string, number> {
+  if (report.length === 0) return NO_LOAD
+  const load = new Map<string, number>()
+  for (let i = 0; i < report.length; i += 2) load.set(report[i] as string, report[i + 1] as number)
+  return load
 }

@@ -25,15 +25,24 @@ export interface Lease {
   readonly token: number
 }
 
-/** A storage engine for entity state and leases. Every method may reject when the engine is unreachable. */
+/**
+ * A storage engine for entity state and leases. Every method may reject: with a
+ * `TroupeError` coded `STORAGE` when the engine is unreachable or fails, `CLOSED`
+ * after `close()`, `BAD_ARGUMENT` for a bad `ttlMs` or `revision`.
+ */
 export interface Storage {
   /**
    * Takes the lease on `key` for `owner` for `ttlMs`, when nobody holds it, its
    * holder let it expire or released it, or `owner` holds it already (then it is
-   * renewed). Resolves with the lease, or `undefined` while another owner holds it.
+   * renewed, and the returned lease replaces the one held before). Resolves with
+   * the lease, or `undefined` while another owner holds it.
    */
   acquire(key: string, owner: string, ttlMs: number): Promise<Lease | undefined>
-  /** Extends a held lease by `ttlMs` from now; `undefined` if it was lost (expired and taken, or released). */
+  /**
+   * Extends a held lease to `ttlMs` from now and resolves with its successor (a new
+   * token); `undefined` if it was lost: it expired, was released, or changed hands
+   * (then `acquire` again). A lease that expired is lost even if nobody took it yet.
+   */
   renew(lease: Lease, ttlMs: number): Promise<Lease | undefined>
   /** Gives the lease up, if it is still held by this lease's owner and token; otherwise does nothing. */
   release(lease: Lease): Promise<void>

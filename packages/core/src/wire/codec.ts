@@ -1,8 +1,9 @@
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { DEAD_LETTER_REASONS } from '../actor/deadLetter.js'
-import { assertNodeId, parseAddress } from '../address.js'
+import { assertActorName, assertNodeId, parseAddress } from '../address.js'
 import { DEFAULTS } from '../defaults.js'
 import { ProtocolError } from '../errors.js'
+import { GROUP_NAME, MAX_GROUP_ENTRIES, MAX_WATCHED_GROUPS } from '../groups/names.js'
 import { ENVELOPE_CODES } from './codes.js'
 import { msgpackTooDeep } from './depth.js'
 import type { DataEnvelope, Envelope, MemberRecord } from './envelope.js'
@@ -22,6 +23,10 @@ type FieldKind =
   | 'unreachable'
   | 'bytes'
   | 'members'
+  | 'kinds'
+  | 'groupNames'
+  | 'groupEntries'
+  | 'load'
 
 type Schema = ReadonlyArray<readonly [name: string, kind: FieldKind]>
 
@@ -127,9 +132,21 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
     fields: [
       ['sentAt', 'number'],
       ['echo', 'bool'],
+      ['load', 'load'],
     ],
   },
   gossip: { code: ENVELOPE_CODES.GOSSIP, fields: [['members', 'members']] },
+  hosts: { code: ENVELOPE_CODES.HOSTS, fields: [['kinds', 'kinds']] },
+  groups: {
+    code: ENVELOPE_CODES.GROUPS,
+    fields: [
+      ['node', 'nodeId'],
+      ['incarnation', 'uint'],
+      ['rev', 'uint'],
+      ['entries', 'groupEntries'],
+    ],
+  },
+  'watch-groups': { code: ENVELOPE_CODES.WATCH_GROUPS, fields: [['groups', 'groupNames']] },
   bye: { code: ENVELOPE_CODES.BYE, fields: [['reason', 'string']] },
 }
 
@@ -141,6 +158,7 @@ const MEMBER_FIELDS: Schema = [
   ['via', 'string?'],
   ['url', 'string?'],
   ['principal', 'string?'],
+  ['kinds', 'kinds'],
 ]
 
 const BY_CODE = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [schema.code, { type, ...schema }]))
@@ -148,8 +166,13 @@ const ROLES = new Set(['hub', 'client'])
 const STATUSES = new Set(['up', 'suspect', 'down', 'left'])
 const UNREACHABLE_REASONS = new Set(['unknown', 'down', 'left', 'no-route'])
 const REASONS = new Set<string>(DEAD_LETTER_REASONS)
-/** frame → envelope → members → member: nothing valid nests deeper. */
-const MAX_FRAME_DEPTH = 4
+/** frame → envelope → members → member → kinds: nothing valid nests deeper. */
+const MAX_FRAME_DEPTH = 5
+/** Most actors one heartbeat reports the load of. */
+const MAX_LOAD_ENTRIES = 64
+/** Most entity kinds one node may host. */
+const MAX_KINDS = 64
+const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
 /**
  * A data envelope without its stream position, encoded once: its origin keeps
@@ -419,12 +442,46 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
       return oneOf(value, REASONS)
     case 'unreachable':
       return oneOf(value, UNREACHABLE_REASONS)
+    case 'kinds':
+      return Array.isArray(value) &&
+        value.length <= MAX_KINDS &&
+        value.every((kind) => typeof kind === 'string' && KIND_NAME.test(kind))
+        ? undefined
+        : `must be at most ${MAX_KINDS} entity kind names`
+    case 'groupNames':
+      return Array.isArray(value) && value.length <= MAX_WATCHED_GROUPS && value.every(isGroupName)
+        ? undefined
+        : `must be at most ${MAX_WATCHED_GROUPS} group names`
+    case 'groupEntries':
+      return pairsProblem(value, MAX_GROUP_ENTRIES, isGroupName, isActorName, 'group and actor names')
+    case 'load':
+      return pairsProblem(value, MAX_LOAD_ENTRIES, isActorName, isUint, 'actor names and mailbox depths')
   }
 }
+
+/** What is wrong with `value` as a flat list of at most `max` pairs, or undefined. */
+function pairsProblem(
+  value: unknown,
+  max: number,
+  first: (value: unknown) => boolean,
+  second: (value: unknown) => boolean,
+  what: string,
+): string | undefined {
+  if (!Array.isArray(value) || value.length % 2 !== 0 || value.length > max * 2)
+    return `must be at most ${max} pairs of ${what}`
+  for (let i = 0; i < value.length; i += 2) {
+    if (!first(value[i]) || !second(value[i + 1])) return `has a bad pair at ${i / 2}: expected ${what}`
+  }
+  return undefined
+}
+
+const isGroupName = (value: unknown): boolean => typeof value === 'string' && GROUP_NAME.test(value)
+const isActorName = (value: unknown): boolean => validity(value, assertActorName, validNames) === undefined
 
 /** Addresses and node ids already proven valid: traffic repeats them, validation need not. */
 const validAddresses = new Set<string>()
 const validNodeIds = new Set<string>()
+const validNames = new Set<string>()
 const MAX_VALIDATED = 10_000
 
 function validity(

@@ -15,4 +15,7 @@ export const ENVELOPE_CODES = {
   UNREACHABLE: 10,
   SKIP: 11,
   REFUSED: 12,
+  HOSTS: 13,
+  GROUPS: 14,
+  WATCH_GROUPS: 15,
 } as const

@@ -18,6 +18,8 @@ export interface MemberRecord {
   readonly url: string | undefined
   /** Who the node authenticated as; hubs tell each other, never clients. */
   readonly principal: string | undefined
+  /** The entity kinds the node hosts (it defined them). */
+  readonly kinds: readonly string[]
 }
 
 /** First envelope of a connection, from the dialing node. */
@@ -144,12 +146,43 @@ export interface HeartbeatEnvelope {
   readonly type: 'heartbeat'
   readonly sentAt: number
   readonly echo: boolean
+  /**
+   * The sender's load: `[actor, mailbox depth, ...]` for its group members
+   * with mail waiting (a few at most), read by groups that pick the least loaded.
+   */
+  readonly load: readonly (string | number)[]
 }
 
 /** Member-table rows the sender knows. */
 export interface GossipEnvelope {
   readonly type: 'gossip'
   readonly members: readonly MemberRecord[]
+}
+
+/** A client tells its hub which entity kinds it hosts (it defined them and opted in). */
+export interface HostsEnvelope {
+  readonly type: 'hosts'
+  readonly kinds: readonly string[]
+}
+
+/**
+ * The group memberships of `node`'s actors, as of its revision `rev`: the whole
+ * list (`[group, actor, group, actor, ...]`), which replaces any older one.
+ * A node sends its own; hubs pass on those they know to other hubs, and to
+ * the clients that watch the groups.
+ */
+export interface GroupsEnvelope {
+  readonly type: 'groups'
+  readonly node: string
+  readonly incarnation: number
+  readonly rev: number
+  readonly entries: readonly string[]
+}
+
+/** A client tells its hub which groups it wants to hear of (all of them, each time). */
+export interface WatchGroupsEnvelope {
+  readonly type: 'watch-groups'
+  readonly groups: readonly string[]
 }
 
 /** The sender is leaving on purpose. */
@@ -172,6 +205,9 @@ export type Envelope =
   | RoutedControlEnvelope
   | HeartbeatEnvelope
   | GossipEnvelope
+  | HostsEnvelope
+  | GroupsEnvelope
+  | WatchGroupsEnvelope
   | ByeEnvelope
 
 /** The node an envelope that travels through the cluster is for. */

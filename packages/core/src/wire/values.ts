@@ -5,8 +5,9 @@ import { msgpackTooDeep } from './depth.js'
 /**
  * The values a message may carry, the same locally and across the wire:
  * `null`, `undefined`, booleans, numbers, strings, `BigInt`, arrays, plain
- * objects, `Map`, `Set`, `Date`, `Uint8Array` and `Error` (name, message,
- * `code`, `cause`), nested in any way up to {@link MAX_VALUE_DEPTH} levels.
+ * objects, `Map`, `Set`, `Date`, `Uint8Array`, `Error` (name, message,
+ * `code`, `cause`) and actor refs (they arrive as refs of the receiving node),
+ * nested in any way up to {@link MAX_VALUE_DEPTH} levels.
  * Functions, symbols and class instances cannot cross: they are refused where
  * they are sent, with an error naming where in the message they are.
  */
@@ -15,7 +16,13 @@ export const MAX_VALUE_DEPTH = 64
 const MAX_WIRE_DEPTH = 2 * MAX_VALUE_DEPTH + 2
 
 /** msgpack extension type codes of the values msgpack has no type for (Date uses msgpack's own timestamp). */
-const EXT = { UNDEFINED: 0, MAP: 1, SET: 2, BIGINT: 3, BYTES: 4, ERROR: 5 } as const
+const EXT = { UNDEFINED: 0, MAP: 1, SET: 2, BIGINT: 3, BYTES: 4, ERROR: 5, REF: 6 } as const
+
+/** Where an actor ref keeps the address it crosses the wire as (refs are class instances, which otherwise cannot cross). */
+export const REF_ADDRESS: unique symbol = Symbol.for('troupe.ref-address')
+
+/** Makes a ref of the receiving node from an address, while a body is being decoded. */
+let makeRef: (address: string) => unknown = (address) => ({ address })
 /** Extensions whose data is itself msgpack, and so counts towards the nesting depth. */
 export const NESTED_EXT_TYPES: ReadonlySet<number> = new Set([EXT.MAP, EXT.SET, EXT.ERROR])
 
@@ -69,6 +76,14 @@ extensions.register({
   decode: (data) => data.slice(),
 })
 extensions.register({
+  type: EXT.REF,
+  encode: (value) => {
+    const address = (value as { [REF_ADDRESS]?: unknown } | null)?.[REF_ADDRESS]
+    return typeof address === 'string' ? inner.encode(address) : null
+  },
+  decode: (data) => makeRef(String(innerDecoder.decode(data))),
+})
+extensions.register({
   type: EXT.ERROR,
   encode: (value) => {
     if (!(value instanceof Error)) return null
@@ -103,18 +118,26 @@ export function encodeValue(value: unknown): Uint8Array {
   }
 }
 
-/** Decodes what {@link encodeValue} made. Throws {@link ProtocolError} for bytes that are not such a value. */
-export function decodeValue(bytes: Uint8Array): unknown {
+/**
+ * Decodes what {@link encodeValue} made; refs in it are made by `refs` (a
+ * node passes its own, so they are refs it can send through). Throws
+ * {@link ProtocolError} for bytes that are not such a value.
+ */
+export function decodeValue(bytes: Uint8Array, refs?: (address: string) => unknown): unknown {
   // a Map, Set or Error is two levels on the wire (the extension, and the array inside it)
   if (msgpackTooDeep(bytes, MAX_WIRE_DEPTH, NESTED_EXT_TYPES)) {
     throw new ProtocolError(`message body nests deeper than ${MAX_VALUE_DEPTH} levels`)
   }
+  const previous = makeRef
+  if (refs !== undefined) makeRef = refs
   try {
     return decoder.decode(bytes)
   } catch (error) {
     throw new ProtocolError(`message body is not a valid value: ${(error as Error).message}`, {
       cause: error,
     })
+  } finally {
+    makeRef = previous
   }
 }
 
@@ -178,6 +201,7 @@ function needsStandIn(value: unknown, path: Array<string | number>, root: string
   }
   if (value instanceof Date) return false
   if (value instanceof Uint8Array) return false
+  if (typeof (object as { [REF_ADDRESS]?: unknown })[REF_ADDRESS] === 'string') return false
   if (value instanceof Error) {
     visit((value as { cause?: unknown }).cause, 'cause')
     return false // the error's fields are written by its extension, which keeps undefined itself
@@ -189,7 +213,7 @@ function needsStandIn(value: unknown, path: Array<string | number>, root: string
   throw unsendable(
     root,
     path,
-    `is an instance of ${kind || 'a class'}: only plain objects, arrays, Map, Set, Date, BigInt, Uint8Array and Error cross`,
+    `is an instance of ${kind || 'a class'}: only plain objects, arrays, Map, Set, Date, BigInt, Uint8Array, Error and actor refs cross`,
   )
 }
 

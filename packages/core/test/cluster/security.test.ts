@@ -1,6 +1,9 @@
+import type { TroupeError } from '@troupe/core'
 import { type Envelope, encodeValue, FrameCodec, PROTOCOL_VERSION } from '@troupe/core/internal'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
+import { deadLetters, type MemoryCluster, memberEvents, memoryCluster, recorder } from './harness.js'
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i)
 
 let cluster: MemoryCluster
 afterEach(() => cluster?.closeAll())
@@ -155,6 +158,7 @@ describe('hub security', () => {
       via: 'nowhere',
       url: undefined,
       principal: undefined,
+      kinds: [],
     } as const
     connection.send(codec.encode([{ type: 'gossip', members: [forged] }]))
     await cluster.run(50)
@@ -169,5 +173,70 @@ describe('hub security', () => {
     await cluster.run(1_000)
     expect(t2.connectionState).toBe('connecting')
     expect(hub.members().map((m) => m.id)).toEqual(['hub', 't1'])
+  })
+})
+
+describe('one id, one live node', () => {
+  it('refuses a second client with an id in use, for good; the first keeps working and nothing flaps', async () => {
+    cluster = memoryCluster()
+    const hub = await cluster.start('hub')
+    const events = memberEvents(hub)
+    const first = await cluster.start('twin', ['hub'], { role: 'client', incarnation: 1 })
+    const atFirst = recorder(first)
+    await cluster.run(300)
+    // the hub waits a moment for the holder to go before it refuses: the clock must run while it starts
+    const starting = cluster.start('twin-2', ['hub'], { role: 'client', incarnation: 2, id: 'twin' })
+    await cluster.run(2_000)
+    const second = await starting
+    const joined = second
+      .joined({ timeoutMs: 10_000 })
+      .catch((error: TroupeError) => [error.code, error.message])
+    await cluster.run(3_000)
+    expect(second.connectionState).toBe('refused')
+    expect(await joined).toEqual([
+      'CONNECTION',
+      'node "twin" did not join the cluster: the hubs refused it: 4409 node id "twin" is in use by a live node; tried mem://hub (4409 node id "twin" is in use by a live node)',
+    ])
+    for (const i of range(5)) hub.send('log@twin', i)
+    await cluster.run(200)
+    expect(atFirst).toEqual(range(5))
+    expect(first.connectionState).toBe('online')
+    expect(events).toEqual(['member-up twin'])
+  })
+
+  it('refuses a second hub with an id in use', async () => {
+    cluster = memoryCluster()
+    await cluster.start('a')
+    const b = await cluster.start('b', ['a'], { incarnation: 1 })
+    await cluster.run(300)
+    const starting = cluster.start('b-twin', ['a'], { id: 'b', incarnation: 2 })
+    await cluster.run(2_000)
+    const twin = await starting
+    const joined = twin.joined({ timeoutMs: 3_000 }).catch((error: TroupeError) => error.message)
+    await cluster.run(4_000)
+    expect(await joined).toMatch(
+      /node "b" did not join the cluster: not within 3000 ms; tried mem:\/\/a \(4409 node id "b" is in use by a live node\)/,
+    )
+    expect(b.members().map((m) => `${m.id}:${m.status}`)).toEqual(['b:up', 'a:up'])
+  })
+})
+
+describe('joining', () => {
+  it('resolves once joined, at once for a hub without seeds, and names every seed tried when it cannot join', async () => {
+    cluster = memoryCluster()
+    const hub = await cluster.start('hub')
+    await hub.joined()
+    const tab = await cluster.start('tab', ['hub'], { role: 'client' })
+    await tab.joined()
+    const lost = await cluster.start('lost', ['nowhere', 'hub-gone'], { role: 'client' })
+    const joined = lost
+      .joined({ timeoutMs: 2_000 })
+      .catch((error: TroupeError) => [error.code, error.message])
+    await cluster.run(3_000)
+    const [code, message] = (await joined) as [string, string]
+    expect(code).toBe('CONNECTION')
+    expect(message).toMatch(
+      /did not join the cluster: not within 2000 ms; tried mem:\/\/nowhere \(.+\); mem:\/\/hub-gone \(.+\)/,
+    )
   })
 })

@@ -7,8 +7,10 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Server } from 'socket.io'
 import { io } from 'socket.io-client'
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from '../../shared/load.js'
+import { waitUntil } from '../../shared/time.js'
 import type { BenchMessage } from '../protocol.js'
-import { HIGH_WATER_BYTES, LOW_WATER_BYTES, type StartStack, waitUntil } from './stack.js'
+import type { StartStack } from './stack.js'
 
 const EVENT = 'm'
 /** Engine.io queues whole packets; ~60 bytes each, so these match the byte marks of raw ws. */

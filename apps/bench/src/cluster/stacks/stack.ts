@@ -40,13 +40,3 @@ export interface Stack {
 
 /** Starts a stack; each module under `stacks/` exports one as `start`. */
 export type StartStack = (options: StackOptions) => Promise<Stack>
-
-/** Above this many bytes (ws) or packets (Socket.IO) queued on a link, `send` returns false. */
-export const HIGH_WATER_BYTES = 1 << 20
-/** `drain` resolves once a link holds fewer bytes than this. */
-export const LOW_WATER_BYTES = 1 << 18
-
-/** Resolves once `done()` holds, checking every millisecond (the loop keeps doing I/O meanwhile). */
-export async function waitUntil(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((resolve) => setTimeout(resolve, 1))
-}

@@ -6,8 +6,10 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import WebSocket, { type RawData, WebSocketServer } from 'ws'
+import { HIGH_WATER_BYTES, LOW_WATER_BYTES } from '../../shared/load.js'
+import { waitUntil } from '../../shared/time.js'
 import type { BenchMessage } from '../protocol.js'
-import { HIGH_WATER_BYTES, LOW_WATER_BYTES, type StartStack, waitUntil } from './stack.js'
+import type { StartStack } from './stack.js'
 
 /** Starts the raw `ws` stack: listens, then dials every worker started before this one. */
 export const start: StartStack = async ({ index, workers, peers, actors }) => {

@@ -81,3 +81,32 @@ export function createHistogram(): Histogram {
     },
   }
 }
+
+/** Percentiles of a {@link Histogram} in ms, for printing and for the JSON figures. */
+export interface LatencySummary {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  p999: number
+  max: number
+}
+
+/** The usual percentiles of `histogram`, in ms (NaN when it is empty). */
+export function summarize(histogram: Histogram): LatencySummary {
+  return {
+    count: histogram.count,
+    p50: histogram.percentile(50),
+    p90: histogram.percentile(90),
+    p99: histogram.percentile(99),
+    p999: histogram.percentile(99.9),
+    max: histogram.percentile(100),
+  }
+}
+
+/** A histogram holding the samples of every sparse histogram in `parts`. */
+export function mergeAll(parts: readonly [number, number][][]): Histogram {
+  const merged = createHistogram()
+  for (const part of parts) merged.merge(part)
+  return merged
+}
