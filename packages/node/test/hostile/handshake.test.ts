@@ -131,7 +131,8 @@ describe('before authenticate has answered', () => {
     // closed for it, or kept open at a bounded cost
     if (peer.isClosed) expect((await peer.closed).code).toBe(CLOSE_CODES.TOO_MUCH_EARLY_DATA)
     else expect(frames).toBeGreaterThan(10_000)
-    expect(cost).toBeLessThanOrEqual(4 * maxEarlyBytes)
+    // its bound, and a megabyte for what a heap measured after GC varies by anyway
+    expect(cost).toBeLessThanOrEqual(maxEarlyBytes + MB)
   }, 40_000)
 
   it('with an authenticate that never answers, no connection outlives handshakeTimeoutMs (4503), and none is kept', async () => {

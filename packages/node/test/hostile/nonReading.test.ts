@@ -75,7 +75,7 @@ async function startHub(options: Record<string, unknown> = {}): Promise<{
   return { hub, tab }
 }
 
-const heartbeat = () => codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false }])
+const heartbeat = () => codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [] }])
 
 interface FloodRun {
   clients: RawClient[]

@@ -64,7 +64,7 @@ export async function joinRaw(
   }
   // alive in the hub's eyes, as a tab is: a heartbeat now and then, even while it floods or reads nothing
   const keepAlive = setInterval(
-    () => peer.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false }])),
+    () => peer.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [] }])),
     KEEP_ALIVE_MS,
   )
   void peer.closed.then(() => clearInterval(keepAlive))
