@@ -6,7 +6,7 @@
  * very id and incarnation followed by an ack for what was never sent.
  */
 import { type AckEnvelope, encodeValue } from '@troupe/core/internal'
-import { type StartedNodeWorker, startNodeWorker, waitFor } from '@troupe/test-support'
+import { type StartedNodeWorker, sleep, startNodeWorker, waitFor } from '@troupe/test-support'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { hello, openRawPeer } from '../support/rawPeer.js'
 import { helloOutcome, codec as hubCodec, joinRaw, LISTEN, messageFrom } from './support.js'
@@ -153,6 +153,10 @@ describe('without authenticate', () => {
         ok: true,
         value: `after an ack for ${seq}`,
       })
+      // and keeps working once the connection it lost has been silent past downAfterMs
+      await sleep(2_500)
+      expect(await v.ask('echo@d', 'still there?')).toEqual({ ok: true, value: 'still there?' })
+      expect(await d.ask('echo@v', 'and you?')).toEqual({ ok: true, value: 'and you?' })
     }
     // what the tab sends still arrives, in order
     expect(await v.sendNumbered('log@d', 0, 50)).toBe(50)
