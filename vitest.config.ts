@@ -7,6 +7,7 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 const alias = [
   { find: /^@troupe\/core\/testing$/, replacement: src('core/src/testing.ts') },
   { find: /^@troupe\/core\/internal$/, replacement: src('core/src/internal.ts') },
+  { find: /^@troupe\/core\/otel$/, replacement: src('core/src/otel.ts') },
   { find: /^@troupe\/core$/, replacement: src('core/src/index.ts') },
   { find: /^@troupe\/node$/, replacement: src('node/src/index.ts') },
   { find: /^@troupe\/browser$/, replacement: src('browser/src/index.ts') },

@@ -24,6 +24,7 @@ export default async function globalSetup(): Promise<void> {
     resolve: {
       alias: [
         { find: /^@troupe\/core\/internal$/, replacement: source('core/src/internal.ts') },
+        { find: /^@troupe\/core\/otel$/, replacement: source('core/src/otel.ts') },
         { find: /^@troupe\/core$/, replacement: source('core/src/index.ts') },
         { find: /^@troupe\/browser$/, replacement: source('browser/src/index.ts') },
       ],

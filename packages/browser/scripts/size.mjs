@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'vite'
 
-const TARGET_KB = 25
+const TARGET_KB = 20
 const packages = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
 const builtins = new Set(builtinModules)
 

@@ -31,7 +31,7 @@ export const DEFAULTS = {
   /** Heartbeat period of links between hubs; also the failure detector's tick. */
   heartbeatMs: 250,
   /** A client sends its hub a heartbeat when it has sent nothing else for this long. */
-  clientHeartbeatMs: 1_000,
+  clientHeartbeatMs: 5_000,
   /** A client's heartbeat period while its page is hidden or frozen (hubs watch it with WebSocket pings meanwhile). */
   backgroundHeartbeatMs: 5_000,
   /** Silence after which a peer is suspect. */

@@ -47,7 +47,7 @@ export type { Group, GroupAskOptions, GroupOptions, GroupReplies } from './group
 export type { GroupStrategy } from './groups/strategies.js'
 export type { BackoffOptions } from './link/backoff.js'
 export { HandshakeClosedError } from './link/handshake.js'
-export type { HopOptions, LinkMetrics } from './link/peerLink.js'
+export type { ClientSummary, HopOptions, LinkMetrics } from './link/peerLink.js'
 export type { AskSettled, Node, NodeEvents, NodeMetrics } from './node/api.js'
 export type { Terminated, TerminatedReason } from './node/deathWatch.js'
 export { createNode } from './node/node.js'
@@ -56,6 +56,7 @@ export type { EntityMetrics } from './placement/entityHost.js'
 export type { DefineOptions, EntityBehavior, EntityContext, EntityFactory } from './placement/entityTypes.js'
 export { type MemoryStorageOptions, memoryStorage } from './storage/memoryStorage.js'
 export type { Lease, Storage, Stored } from './storage/storage.js'
+export type { FanOutSpan, OutgoingSpan, Tracing } from './tracing/tracing.js'
 export {
   CLOSE_CODES,
   type Connection,

@@ -8,6 +8,7 @@ import type { CircuitBreakerOptions } from './groups/circuitBreakers.js'
 import type { BackoffOptions } from './link/backoff.js'
 import type { HopOptions } from './link/peerLink.js'
 import type { Storage } from './storage/storage.js'
+import type { Tracing } from './tracing/tracing.js'
 import type { Transport } from './transport/transport.js'
 import { assertPositiveInteger, assertPositiveNumber } from './validate.js'
 import type { NodeRole } from './wire/envelope.js'
@@ -71,7 +72,13 @@ export interface NodeOptions {
   maxTtlMs?: number
   /** Heartbeat period of links between hubs. @default 250 */
   heartbeatMs?: number
-  /** A client sends its hub a heartbeat when it has sent nothing else for this long. @default 1_000 */
+  /**
+   * A client sends its hub a heartbeat when it has sent nothing else for this
+   * long (the hub echoes it). Idle tabs cost their hub one round trip per
+   * period each: the period sets what an idle tab costs against how soon a
+   * silent tab, or a hub gone silent, is noticed (a closed connection is
+   * noticed at once). @default 5_000
+   */
   clientHeartbeatMs?: number
   /** Silence after which a peer is suspect. @default 750 */
   suspectAfterMs?: number
@@ -129,6 +136,12 @@ export interface NodeOptions {
    * trial ask goes. `false` turns it off. @default { failures: 5, coolDownMs: 5_000 }
    */
   circuitBreaker?: CircuitBreakerOptions | false
+  /**
+   * Traces messages: a send made within a trace carries its context, and the
+   * handler runs in a child span (see {@link Tracing}; `openTelemetry()` from
+   * `@troupe/core/otel`). @default none: nothing is traced, messages carry nothing
+   */
+  tracing?: Tracing
   /** Where entities this node hosts keep their state and leases; needed to `define` a kind. */
   storage?: Storage
   /**

@@ -113,6 +113,7 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     sentAt: fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => (Object.is(x, -0) ? 0 : x)),
     echo: fc.boolean(),
     load: fc.array(fc.tuple(actorName, uint), { maxLength: 4 }).map((pairs) => pairs.flat()),
+    summary: fc.array(uint, { maxLength: 6 }),
   }),
   fc.record({ type: fc.constant('gossip' as const), members: fc.array(member, { maxLength: 5 }) }),
   fc.record({
@@ -229,10 +230,10 @@ describe('frame codec', () => {
     expect(decodeRaw([[4, 'a', 1, 'b', 1, -1, false]])).toThrow(
       /ack envelope 0: field "seq" must be a non-negative integer/,
     )
-    expect(decodeRaw([[5, 'soon', true, []]])).toThrow(
+    expect(decodeRaw([[5, 'soon', true, [], []]])).toThrow(
       /heartbeat envelope 0: field "sentAt" must be a finite number/,
     )
-    expect(decodeRaw([[5, 1, true, ['a', 1, 'b']]])).toThrow(
+    expect(decodeRaw([[5, 1, true, ['a', 1, 'b'], []]])).toThrow(
       /field "load" must be at most 64 pairs of actor names and mailbox depths/,
     )
     expect(decodeRaw([[14, 'n1', 1, 1, ['bad group', 'a']]])).toThrow(/field "entries" has a bad pair at 0/)

@@ -89,4 +89,18 @@ export interface NodeView {
   readonly streams: Rows<StreamRow>
   /** The last dead letters, newest last (only those since the inspector started watching). */
   readonly recentDeadLetters: readonly DeadLetterRow[]
+  /** The groups the node knows, with their members up (the node reports the first 100 by name). */
+  readonly groups: Readonly<Record<string, number>>
+  /** The entities the node hosts: active, activated, failovers, passivated, forwarded, fenced. */
+  readonly entities: Readonly<Record<string, number>>
+  /** The circuit breakers of the nodes it asks that failed lately. */
+  readonly circuits: readonly CircuitRow[]
+}
+
+/** A node's circuit breaker, seen from the node that asks it. */
+export interface CircuitRow {
+  readonly node: string
+  readonly state: 'closed' | 'open' | 'half-open'
+  readonly failures: number
+  readonly opened: number
 }

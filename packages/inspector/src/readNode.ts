@@ -66,6 +66,11 @@ export function readNode(node: Readable, options: ReadOptions = {}): NodeView {
     links: pick(links, linkRank, limit, ([peer, link]) => toLinkRow(peer, roles.get(peer), link)),
     streams: pick(streams, streamRank, limit, ([peer, stream]) => toStreamRow(peer, stream)),
     recentDeadLetters: [...(options.deadLetters ?? [])],
+    groups: { ...metrics.groups },
+    entities: { ...metrics.entities },
+    circuits: Object.entries(metrics.circuits)
+      .slice(0, limit)
+      .map(([id, circuit]) => ({ node: id, ...circuit })),
   }
 }
 

@@ -188,6 +188,53 @@ const deadLetters: Section = {
   },
 }
 
+const groups: Section = {
+  id: 'groups',
+  title: 'Groups',
+  render({ view }) {
+    const rows = Object.entries(view.groups)
+      .map(
+        ([name, count]) =>
+          `<tr data-group="${e(name)}"><td class="mono">${e(name)}</td><td class="num">${formatCount(count)}</td></tr>`,
+      )
+      .join('')
+    return rows === '' ? '' : `<h4>Groups</h4>${table(['group', '#members up'], rows, 'groups')}`
+  },
+}
+
+const entities: Section = {
+  id: 'entities',
+  title: 'Entities',
+  render({ view }) {
+    const figures = Object.entries(view.entities)
+    if (figures.every(([, n]) => n === 0)) return ''
+    const chips = figures
+      .map(
+        ([name, n]) =>
+          `<span class="chip" data-entities="${e(name)}">${e(name)} <b>${formatCount(n)}</b></span>`,
+      )
+      .join('')
+    return `<h4>Entities</h4><div class="chips" data-testid="entities">${chips}</div>`
+  },
+}
+
+const circuits: Section = {
+  id: 'circuits',
+  title: 'Circuit breakers',
+  render({ view }) {
+    const rows = view.circuits
+      .map(
+        (c) => `<tr data-circuit="${e(c.node)}" data-state="${e(c.state)}">
+        <td class="mono">${e(c.node)}</td><td><span class="badge badge-${c.state === 'closed' ? 'up' : 'down'}">${e(c.state)}</span></td>
+        <td class="num">${formatCount(c.failures)}</td><td class="num">${formatCount(c.opened)}</td></tr>`,
+      )
+      .join('')
+    return rows === ''
+      ? ''
+      : `<h4>Circuit breakers</h4>${table(['node', 'state', '#failures', '#opened'], rows, 'circuits')}`
+  },
+}
+
 const figures: Section = {
   id: 'figures',
   title: 'All figures',
@@ -204,7 +251,17 @@ const figures: Section = {
 }
 
 /** The sections of a node's view, in the order shown. */
-export const SECTIONS: readonly Section[] = [stats, members, links, queues, deadLetters, figures]
+export const SECTIONS: readonly Section[] = [
+  stats,
+  members,
+  links,
+  queues,
+  groups,
+  entities,
+  circuits,
+  deadLetters,
+  figures,
+]
 
 /** The HTML of a node's view. */
 export function renderView(readings: Readings): string {

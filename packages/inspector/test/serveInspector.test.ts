@@ -3,6 +3,7 @@ import { createNode, type Node, type NodeOptions } from '@troupe/core'
 import { createMemoryNetwork, createTestClock } from '@troupe/core/testing'
 import { INSPECTOR_ACTOR, type NodeView, serveInspector } from '@troupe/inspector/serve'
 import { afterEach, describe, expect, it } from 'vitest'
+import { renderView } from '../src/render.js'
 
 const clock = createTestClock()
 const net = createMemoryNetwork({ clock, seed: 7 })
@@ -73,6 +74,21 @@ describe('serveInspector', () => {
         .filter(([, value]) => typeof value === 'number')
         .map(([name]) => name),
     )
+  })
+
+  it("shows the hub's groups, its entities' figures and the circuits of nodes it asks", async () => {
+    const { hub, tabs } = await cluster(2)
+    serveInspector(hub, { cacheMs: 0 })
+    for (const tab of tabs) tab.spawn('presence', { started: (ctx) => ctx.join('presence'), receive() {} })
+    hub.spawn('worker', { started: (ctx) => ctx.join('workers'), receive() {} })
+    await run(300)
+    const view = await ask(tabs[0]!, hub, { type: 'inspect' })
+    expect(view.groups).toEqual({ presence: 2, workers: 1 })
+    expect(view.entities).toMatchObject({ active: 0, activated: 0, failovers: 0 })
+    expect(view.circuits).toEqual([])
+    const html = renderView({ view, previous: undefined })
+    expect(html).toContain('data-group="presence"')
+    expect(html).toContain('data-group="workers"')
   })
 
   it('caps the rows at maxRows, and answers a malformed request with the defaults', async () => {

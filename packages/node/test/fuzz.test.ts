@@ -99,7 +99,8 @@ const validEnvelopes = fc
           seq: item.seq,
           gap: false,
         }
-      if (item.kind === 'heartbeat') return { type: 'heartbeat', sentAt: item.sentAt, echo: false, load: [] }
+      if (item.kind === 'heartbeat')
+        return { type: 'heartbeat', sentAt: item.sentAt, echo: false, load: [], summary: [] }
       const body = encodeValue(item.b)
       return {
         type: 'message',
@@ -245,7 +246,7 @@ const BAD_HELLO_FIELDS: Record<string, fc.Arbitrary<unknown>> = {
 }
 
 const nonHelloEnvelope: fc.Arbitrary<Envelope> = fc.oneof(
-  fc.constant<Envelope>({ type: 'heartbeat', sentAt: 1, echo: false, load: [] }),
+  fc.constant<Envelope>({ type: 'heartbeat', sentAt: 1, echo: false, load: [], summary: [] }),
   fc.constant<Envelope>({
     type: 'ack',
     from: 'fz-a',
@@ -522,7 +523,7 @@ async function runCase(hub: Node, c: Case, tally: Tally, slot: { next: number })
       expect(await peer.waitForEnvelope((e) => e.type === 'welcome', ANSWER_MS)).toBeDefined()
     } else tally.stillValid++
     const sentAt = 1_000_000 + slot.next
-    peer.send(codec.encode([{ type: 'heartbeat', sentAt, echo: false, load: [] }]))
+    peer.send(codec.encode([{ type: 'heartbeat', sentAt, echo: false, load: [], summary: [] }]))
     const echo = await peer.waitForEnvelope(
       (e) => e.type === 'heartbeat' && e.echo && e.sentAt === sentAt,
       ANSWER_MS,

@@ -107,6 +107,20 @@ describe('GET /metrics on a hub process', () => {
     expect(seriesValue(families, 'troupe_link_rtt_seconds', { peer: 'h2' })).toBeGreaterThan(0)
     expect(seriesValue(families, 'troupe_node_info', { node: 'h1', role: 'hub' })).toBe(1)
 
+    // asks are counted as they end
+    expect(seriesValue(families, 'troupe_asks_total', { outcome: 'ok' })).toBeGreaterThanOrEqual(1)
+    // the hub's client (c1) tells it of itself with its heartbeats: what it sent, and its actors
+    await waitFor(
+      async () => {
+        const now = (await scrape(h1.url)).families
+        return (
+          (seriesValue(now, 'troupe_client_messages_sent_total') ?? 0) >= 400 &&
+          seriesValue(now, 'troupe_client_actors') === 2
+        )
+      },
+      { timeoutMs: 15_000, what: "c1's summary reaches h1's metrics" },
+    )
+
     // bounded labels: no series names a client
     const labelValues = [...families.values()].flatMap((f) =>
       f.series.flatMap((s) => Object.values(s.labels)),

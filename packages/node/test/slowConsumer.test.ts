@@ -74,7 +74,10 @@ describe('a peer that stops reading', () => {
     expect(await slow.waitForEnvelope((e) => e.type === 'welcome', 5_000)).toBeDefined()
     slow.pauseReading()
     const heartbeat = setInterval(
-      () => slow.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [] }])),
+      () =>
+        slow.send(
+          codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [], summary: [] }]),
+        ),
       100,
     )
     cleanups.push(() => clearInterval(heartbeat))

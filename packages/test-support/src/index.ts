@@ -11,6 +11,7 @@ export {
   type MemoryPeaks,
   type NodeWorker,
   type ProbeResult,
+  type SpanInfo,
   type StartedNodeWorker,
   type StreamOptions,
   startNodeWorker,

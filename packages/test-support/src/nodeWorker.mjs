@@ -79,7 +79,9 @@ async function handle(command) {
       // hubs get in with the hub secret, before this hook is asked
       // `sqlite` (a file) gives the node SQLite storage, and `counter` defines the `counter` entity kind:
       // its state is { n }, 'inc' adds one, and every message is answered with n and this node's id
-      const { options, logFile, clientHosts, sqlite, counter } = command
+      // `traced` registers the OpenTelemetry SDK with an in-memory exporter (read with `spans`), traces
+      // the node, and spawns `api`, which answers by asking `echo`
+      const { options, logFile, clientHosts, sqlite, counter, traced } = command
       const authenticate =
         clientHosts === undefined
           ? authenticateFor(command.authenticate)
@@ -89,8 +91,10 @@ async function handle(command) {
               throw new Error(`client "${nodeId}" is not admitted here`)
             }
       const storage = sqlite === undefined ? undefined : sqliteStorage(sqlite)
+      const tracing = traced === true ? await startTracing() : undefined
       node = await createNode({
         ...options,
+        ...(tracing === undefined ? {} : { tracing }),
         ...(authenticate === undefined ? {} : { authenticate }),
         ...(storage === undefined ? {} : { storage }),
       })
@@ -110,6 +114,8 @@ async function handle(command) {
         node.spawn('log', { receive: (msg) => void writeSync(fd, `${msg.from} ${msg.run} ${msg.seq}\n`) })
       }
       node.spawn('echo', { receive: (msg, ctx) => ctx.reply(msg) })
+      if (traced === true)
+        node.spawn('api', { receive: async (msg, ctx) => ctx.reply(await ctx.ask(`echo@${node.id}`, msg)) })
       for (const event of ['member-up', 'member-down', 'member-left']) {
         node.on(event, (m) =>
           send({ event, id: m.id, incarnation: m.incarnation, via: m.via, at: Date.now() }),
@@ -326,6 +332,8 @@ async function handle(command) {
         },
       }
     }
+    case 'spans':
+      return { spans: (spanExporter?.getFinishedSpans() ?? []).map(spanInfo) }
     case 'members':
       return { members: node.members() }
     case 'metrics':
@@ -345,4 +353,23 @@ async function handle(command) {
     default:
       throw new Error(`unknown command ${command.cmd}`)
   }
+}
+
+let spanExporter
+
+/** Registers the OpenTelemetry SDK, exporting to memory; returns the node's tracing. */
+async function startTracing() {
+  const { NodeTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+    '@opentelemetry/sdk-trace-node'
+  )
+  const { openTelemetry } = await import('@troupe/core/otel')
+  spanExporter = new InMemorySpanExporter()
+  new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spanExporter)] }).register()
+  return openTelemetry()
+}
+
+/** A finished span as plain data. */
+function spanInfo(span) {
+  const { traceId, spanId } = span.spanContext()
+  return { name: span.name, kind: span.kind, traceId, spanId, parentSpanId: span.parentSpanContext?.spanId }
 }

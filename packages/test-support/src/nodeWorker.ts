@@ -85,6 +85,16 @@ export interface WorkerInternals {
   members: number
 }
 
+/** A finished OpenTelemetry span, as plain data. */
+export interface SpanInfo {
+  name: string
+  /** `SpanKind`: 0 internal, 1 server, 2 client, 3 producer, 4 consumer. */
+  kind: number
+  traceId: string
+  spanId: string
+  parentSpanId: string | undefined
+}
+
 /** A child process running `nodeWorker.mjs`, before or after its node has started. */
 export interface NodeWorker {
   readonly id: string
@@ -109,8 +119,11 @@ export interface NodeWorker {
       authenticate?: WorkerAuthenticate
       /** No `deadletter` event per dead letter (a flood's would swamp the channel): `metrics` counts them. */
       quiet?: boolean
+      traced?: boolean
     },
   ): Promise<{ url: string | undefined; incarnation: number }>
+  /** With `traced` started: the spans finished so far. */
+  spans(): Promise<SpanInfo[]>
   ask(to: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
   /** Asks the entity `key` of `kind` (with `counter` started, kind `counter` answers `{ n, on }`). */
   askEntity(kind: string, key: string, message: unknown, options?: { timeoutMs?: number }): Promise<AskResult>
@@ -279,6 +292,7 @@ export function forkNodeWorker(id: string): NodeWorker {
       await request({ cmd: 'stream', ...options })
     },
     streamStop: async () => (await request<{ sent: Record<string, number> }>({ cmd: 'streamStop' })).sent,
+    spans: async () => (await request<{ spans: SpanInfo[] }>({ cmd: 'spans' })).spans,
     members: async () => (await request<{ members: WorkerMember[] }>({ cmd: 'members' })).members,
     metrics: async <T>() => (await request<{ metrics: T }>({ cmd: 'metrics' })).metrics,
     async memory(gc = true) {

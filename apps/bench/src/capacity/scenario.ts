@@ -64,7 +64,11 @@ const STARTUP_MS = 30_000
 const CLIENT_ANSWER_MS = 15_000
 /** After the last connection, before measuring: handshakes' garbage collected, timers settled. */
 const SETTLE_MS = 3_000
-const HUB_FLAGS = ['--expose-gc', '--max-old-space-size=8192']
+const HUB_FLAGS = [
+  '--expose-gc',
+  '--max-old-space-size=8192',
+  ...(process.env.CAPACITY_HUB_FLAGS?.split(' ').filter(Boolean) ?? []),
+]
 
 /**
  * Runs one capacity scenario and returns its figures; never throws, and

@@ -1,6 +1,13 @@
 // The e2e test page: one Troupe browser node, steered by the specs through `window.tab`.
 import { createNode, isTroupeError } from '@troupe/browser'
-import type { ConnectionState, DeadLetterInfo, MemberEventInfo, TabApi } from '../support/tabApi.js'
+import type {
+  AskResult,
+  ConnectionState,
+  DeadLetterInfo,
+  MemberEventInfo,
+  SpanInfo,
+  TabApi,
+} from '../support/tabApi.js'
 
 type BrowserNode = Awaited<ReturnType<typeof createNode>>
 
@@ -17,9 +24,14 @@ const started = (): BrowserNode => {
 }
 
 const tab: TabApi = {
-  async start(seeds, id) {
+  async start(seeds, id, traced) {
     if (node !== undefined) throw new Error('window.tab.start() called twice')
-    const created = await createNode({ seeds, ...(id === undefined ? {} : { id }) })
+    const tracing = traced === true ? await startTracing() : undefined
+    const created = await createNode({
+      seeds,
+      ...(id === undefined ? {} : { id }),
+      ...(tracing === undefined ? {} : { tracing }),
+    })
     node = created
     created.on('connection', (state: ConnectionState) => {
       states.push(state)
@@ -49,14 +61,16 @@ const tab: TabApi = {
     for (let seq = first; seq < first + count; seq++) if (n.send(to, { from: n.id, seq }, options)) accepted++
     return accepted
   },
-  async ask(to, message, options) {
-    try {
-      return { ok: true, value: await started().ask(to, message, options) }
-    } catch (error) {
-      return isTroupeError(error)
-        ? { ok: false, code: error.code, reason: error.reason, message: error.message }
-        : { ok: false, code: undefined, reason: undefined, message: String(error) }
-    }
+  ask: (to, message, options) => askResult(started().ask(to, message, options)),
+  async tracedAsk(name, to, message) {
+    const { trace } = await import('@opentelemetry/api')
+    const result = await trace.getTracer('tab').startActiveSpan(name, async (root) => {
+      // the ask starts before the first await: the root span is the active one
+      const asked = askResult(started().ask(to, message))
+      root.end()
+      return asked
+    })
+    return { result, spans: spansFinished() }
   },
   deadLetters: () => deadLetters,
   states: () => states,
@@ -68,6 +82,37 @@ const tab: TabApi = {
       .map((m) => ({ ...m })),
   metrics: () => started().metrics(),
   close: () => started().close(),
+}
+
+async function askResult(asked: Promise<unknown>): Promise<AskResult> {
+  try {
+    return { ok: true, value: await asked }
+  } catch (error) {
+    return isTroupeError(error)
+      ? { ok: false, code: error.code, reason: error.reason, message: error.message }
+      : { ok: false, code: undefined, reason: undefined, message: String(error) }
+  }
+}
+
+let spansFinished: () => SpanInfo[] = () => []
+
+/** Registers the OpenTelemetry web SDK, keeping finished spans in memory; returns the node's tracing. */
+async function startTracing() {
+  const { WebTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+    '@opentelemetry/sdk-trace-web'
+  )
+  const { openTelemetry } = await import('@troupe/core/otel')
+  const exporter = new InMemorySpanExporter()
+  new WebTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).register()
+  spansFinished = () =>
+    exporter.getFinishedSpans().map((span) => ({
+      name: span.name,
+      kind: span.kind,
+      traceId: span.spanContext().traceId,
+      spanId: span.spanContext().spanId,
+      parentSpanId: span.parentSpanContext?.spanId,
+    }))
+  return openTelemetry()
 }
 
 window.tab = tab

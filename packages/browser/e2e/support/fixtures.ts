@@ -36,7 +36,7 @@ export interface Cluster {
   /** A TCP proxy on 127.0.0.1 in front of `targetPort`. */
   proxy(targetPort: number): Promise<TcpProxy>
   /** Opens a tab, starts its node with `seeds`, and spawns a `log` recorder and an `echo` actor in it. */
-  tab(id: string, seeds: string[]): Promise<Tab>
+  tab(id: string, seeds: string[], options?: { traced?: boolean }): Promise<Tab>
 }
 
 /** 0 … n-1 */
@@ -88,10 +88,10 @@ export const test = base.extend<{ cluster: Cluster }, { appUrl: string }>({
         proxies.push(proxy)
         return proxy
       },
-      async tab(id, seeds) {
+      async tab(id, seeds, options) {
         const tab = await openTab(browser, appUrl, id)
         tabs.push(tab)
-        await tab.call('start', seeds, id)
+        await tab.call('start', seeds, id, options?.traced === true)
         await tab.call('spawnRecorder', 'log')
         await tab.call('spawnEcho', 'echo')
         return tab

@@ -44,9 +44,24 @@ export type AskResult =
   | { ok: true; value: unknown }
   | { ok: false; code: string | undefined; reason: string | undefined; message: string }
 
+/** A finished OpenTelemetry span, as plain data (`kind`: 1 server, 2 client, 3 producer, 4 consumer). */
+export interface SpanInfo {
+  name: string
+  kind: number
+  traceId: string
+  spanId: string
+  parentSpanId: string | undefined
+}
+
 export interface TabApi {
-  /** Starts the tab's node with these seeds; resolves with its id. */
-  start(seeds: string[], id?: string): Promise<string>
+  /**
+   * Starts the tab's node with these seeds; resolves with its id. `traced`:
+   * the page registers the OpenTelemetry web SDK (spans kept in memory) and
+   * the node traces with `openTelemetry()`.
+   */
+  start(seeds: string[], id?: string, traced?: boolean): Promise<string>
+  /** Asks `to` inside a new root span named `name`; resolves with the answer and every span finished here. */
+  tracedAsk(name: string, to: string, message: unknown): Promise<{ result: AskResult; spans: SpanInfo[] }>
   /** An actor that keeps every message it receives (see {@link TabApi.received}). */
   spawnRecorder(name: string): void
   /** An actor that answers every message with the message itself. */

@@ -132,7 +132,13 @@ export class ActorCell {
       }
       let result: unknown
       try {
-        result = this.behavior!.receive(letter.message, new Context(this, letter))
+        const tracing = letter.trace === undefined ? undefined : this.host.tracing
+        result =
+          tracing === undefined
+            ? this.behavior!.receive(letter.message, new Context(this, letter))
+            : tracing.incoming(letter.askId === 0 ? 'send' : 'ask', this.address, letter.trace!, () =>
+                this.behavior!.receive(letter.message, new Context(this, letter)),
+              )
       } catch (error) {
         this.onReceiveFailure(error, letter)
         return

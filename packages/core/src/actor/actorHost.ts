@@ -1,5 +1,6 @@
 import type { Address } from '../address.js'
 import type { Clock } from '../clock.js'
+import type { Tracing } from '../tracing/tracing.js'
 import type { ActorCell, ActorErrorEvent } from './actorCell.js'
 import type { ActorRef, AskOptions, SendOptions } from './actorRef.js'
 import type { BehaviorSource } from './behavior.js'
@@ -16,6 +17,8 @@ export interface ActorHost {
   readonly id: string
   readonly clock: Clock
   readonly throughput: number
+  /** Traces messages, when the node was given a `Tracing`. */
+  readonly tracing: Tracing | undefined
   ref(address: Address): AnyRef
   send(
     target: Address | AnyRef,

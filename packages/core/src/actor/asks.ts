@@ -10,6 +10,8 @@ export interface EntityAsk {
   /** The letter's sender and message (the entity envelope), as first sent. */
   readonly from: Address | undefined
   readonly message: unknown
+  /** The trace context it carries, if it was sent within a trace. */
+  readonly trace?: string | undefined
 }
 
 /** Dead-letter reasons that mean the node asked did not answer (for circuit breakers). */

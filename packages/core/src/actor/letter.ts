@@ -12,4 +12,6 @@ export interface Letter {
   readonly askId: number
   /** The node it was sent from. */
   readonly origin: string
+  /** The trace context it carries (see `Tracing`), if it was sent within a trace. */
+  readonly trace?: string | undefined
 }

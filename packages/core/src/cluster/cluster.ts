@@ -37,6 +37,8 @@ import { GroupGossip } from './groupGossip.js'
 import { HubMesh } from './hubMesh.js'
 import { type Member, type MemberEventName, Membership } from './membership.js'
 
+const NO_SUMMARY: readonly number[] = []
+
 /** Resolved cluster settings (defaults applied by the node). @internal */
 export interface ClusterSettings {
   transport: Transport
@@ -82,6 +84,10 @@ export interface ClusterHost {
   /** A row of the member table changed (status, route, hosted kinds): placement may differ now. */
   membersChanged(): void
   connectionStateChanged(state: ConnectionState): void
+  /** Whether asks of this node wait for answers. */
+  hasPendingAsks(): boolean
+  /** What a client tells its hub of itself with its heartbeats (see `HeartbeatEnvelope.summary`). */
+  summary(): readonly number[]
   /** A client sent an envelope claiming to be someone else's, or only a hub's to send: dropped. */
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void
 }
@@ -183,6 +189,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
     if (settings.role === 'hub') {
       this.mesh = new HubMesh({
         selfId: host.id,
+        ownUrl: () => this.url,
         clock: host.clock,
         seeds: settings.seeds,
         isClosed: () => this.closed,
@@ -302,6 +309,14 @@ export class Cluster implements LinkHost, ConnectionsHost {
 
   loadReport(): (string | number)[] {
     return this.host.groups.loadReport()
+  }
+
+  awaitingAnswers(): boolean {
+    return this.host.hasPendingAsks() || !this.delivery.settled
+  }
+
+  summaryReport(): readonly number[] {
+    return this.settings.role === 'client' ? this.host.summary() : NO_SUMMARY
   }
 
   linkDown(link: PeerLink): void {
@@ -564,7 +579,11 @@ export class Cluster implements LinkHost, ConnectionsHost {
     }
     if (this.ticks % 20 === 0) this.gossip.refresh()
     if (this.connector !== undefined) void this.connector.ensure()
-    else if (this.hubLink() === undefined && !this.mesh?.dialingSeeds && second) void this.mesh?.dialSeeds()
+    else if (second && this.mesh !== undefined) {
+      // a seed or a known hub that a fault kept apart is tried again: no partition outlives its cause
+      if (!this.mesh.dialingSeeds) void this.mesh.dialSeeds()
+      this.mesh.connectHubs()
+    }
     this.scheduleTick()
   }
 

@@ -20,7 +20,14 @@ export interface WatchHost {
   observeLink(link: PeerLink): void
   /** The watch closed a silent link. */
   linkDown(link: PeerLink): void
+  /** Whether this node waits on the cluster: messages not yet acknowledged, or asks not answered. */
+  awaitingAnswers(): boolean
 }
+
+/** How often a busy client (one that never needs a heartbeat to be heard) still tells its hub its summary. */
+const SUMMARY_EVERY_MS = 5_000
+/** A client's heartbeat period while it waits on the cluster: a hub gone silent then is noticed within 2.5 of these. */
+const AWAITING_HEARTBEAT_MS = 1_000
 
 /**
  * The failure detector and the heartbeats. Hub links (a few) are looked at
@@ -88,9 +95,7 @@ export class ConnectionWatch {
       this.drop(link)
       return
     }
-    if (link.isUp && (this.settings.role === 'hub' || now - link.lastSent >= this.clientPeriod())) {
-      link.heartbeat(now)
-    }
+    if (link.isUp && this.heartbeatDue(link, now)) link.heartbeat(now)
     this.host.observeLink(link)
   }
 
@@ -120,8 +125,31 @@ export class ConnectionWatch {
     this.host.linkDown(link)
   }
 
-  /** A client's heartbeat period: slower while its page is hidden. */
+  /**
+   * A hub heartbeats its hub links every tick. A client heartbeats when it
+   * has sent nothing for its period, and every 5 s anyway (the heartbeat
+   * carries its summary); while it waits on answers, also whenever it has
+   * heard nothing for a period, so a hub gone silent is noticed soon even
+   * while the client keeps sending.
+   */
+  private heartbeatDue(link: PeerLink, now: number): boolean {
+    if (this.settings.role === 'hub') return true
+    const period = this.clientPeriod()
+    const awaiting = period < this.idlePeriod()
+    return (
+      now - link.lastSent >= period ||
+      now - link.lastHeartbeatAt >= SUMMARY_EVERY_MS ||
+      (awaiting && now - link.lastHeard >= period && now - link.lastHeartbeatAt >= period)
+    )
+  }
+
+  /** A client's heartbeat period: short while it waits on answers, slow while its page is hidden. */
   private clientPeriod(): number {
+    const idle = this.idlePeriod()
+    return this.host.awaitingAnswers() ? Math.min(idle, AWAITING_HEARTBEAT_MS) : idle
+  }
+
+  private idlePeriod(): number {
     return this.background ? this.settings.backgroundHeartbeatMs : this.settings.clientHeartbeatMs
   }
 

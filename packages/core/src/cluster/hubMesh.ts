@@ -10,6 +10,8 @@ export interface MeshHost {
   readonly selfId: string
   readonly clock: Clock
   readonly seeds: readonly string[]
+  /** The URL this hub is reached at (a seed list may name it). */
+  ownUrl(): string | undefined
   isClosed(): boolean
   readonly links: ReadonlyMap<string, PeerLink>
   linkOf(id: string): PeerLink
@@ -20,16 +22,24 @@ export interface MeshHost {
   makeBackoff(): Backoff
 }
 
+/** How long a hub waits for a smaller-id hub it knows to dial it before dialing it itself. */
+const NUDGE_AFTER_MS = 3_000
+
 /**
  * Hubs form a full mesh: a hub links to every hub it learns of, and of each
  * pair the smaller id dials (and redials, with backoff, until the peer is back
- * or has left). Seeds are dialed to join, and again while no hub link is up.
+ * or has left). Seeds are dialed to join, and again, every second, while any
+ * of them is not linked. A hub that a smaller-id hub has not dialed for a few
+ * seconds dials it itself: the other may have restarted and not know it (two
+ * connections between a pair resolve to the one the smaller id dialed).
  * @internal
  */
 export class HubMesh {
   /** Peers with a dial or a redial loop under way. */
   private readonly dialing = new Set<string>()
   private seedDialing = false
+  /** Hubs nudged without success: when to try again, and the wait after that (doubling up to 30 s). */
+  private readonly nudges = new Map<string, { at: number; waitMs: number }>()
 
   constructor(private readonly host: MeshHost) {}
 
@@ -40,6 +50,7 @@ export class HubMesh {
   async dialSeeds(): Promise<void> {
     // a seed that is a peer already linked or being redialed needs no second dial crossing the first
     const seeds = this.host.seeds.filter((url) => {
+      if (url === this.host.ownUrl()) return false
       const id = this.host.idOfUrl(url)
       return id === undefined || (!this.dialing.has(id) && !this.host.links.get(id)?.isUp)
     })
@@ -82,25 +93,42 @@ export class HubMesh {
   /** Dials the hubs of the member table this hub should dial and has no link to. */
   connectHubs(): void {
     if (this.host.isClosed()) return
+    const now = this.host.clock.now()
     for (const member of this.host.members()) {
       if (member.role !== 'hub' || member.url === undefined || member.status === 'left') continue
       const link = this.host.links.get(member.id)
-      if (link?.isUp || this.dialing.has(member.id) || !this.dialsFirst(member.id)) continue
+      if (link?.isUp || this.dialing.has(member.id)) continue
       const target = link ?? this.host.linkOf(member.id)
-      if (target.peer !== undefined) {
+      if (this.dialsFirst(member.id) && target.peer !== undefined) {
         this.redial(target)
         continue
       }
-      // first contact: dial once now; the link redials by itself after that
+      // the smaller id dials; if it has not for a while, it may not know this hub (it restarted): nudge it
+      if (!this.dialsFirst(member.id) && !this.nudgeDue(member.id, target, now)) continue
+      // first contact, or a nudge: dial once now; a link that is this hub's to dial redials by itself after that
       this.dialing.add(member.id)
       this.host
         .dial(member.url)
         .catch(() => undefined)
         .finally(() => {
           this.dialing.delete(member.id)
+          // failed: the link redials if it is this hub's to dial; the next look at the table tries again otherwise
           if (!target.isUp && target.peer !== undefined) this.redial(target)
         })
     }
+  }
+
+  /** Whether to dial `peer` (a smaller id, silent since `link.lastHeard`) now, backing off while it stays away. */
+  private nudgeDue(peer: string, link: PeerLink, now: number): boolean {
+    if (now - link.lastHeard < NUDGE_AFTER_MS) {
+      this.nudges.delete(peer)
+      return false
+    }
+    const nudge = this.nudges.get(peer)
+    if (nudge !== undefined && now < nudge.at) return false
+    const waitMs = Math.min((nudge?.waitMs ?? NUDGE_AFTER_MS / 2) * 2, 30_000)
+    this.nudges.set(peer, { at: now + waitMs, waitMs })
+    return true
   }
 
   private dialsFirst(peer: string): boolean {

@@ -83,7 +83,7 @@ export class Delivery {
     this.active.add(stream)
     this.pump(stream)
     const above =
-      stream.size >= this.settings.highWaterMessages || stream.bytes >= this.settings.highWaterBytes
+      stream.size >= this.settings.highWaterMessages || stream.bytes >= this.highWaterBytesFor(node)
     return above ? 'backpressure' : 'queued'
   }
 
@@ -377,9 +377,16 @@ export class Delivery {
     return this.host.isClient(node) ? Math.min(maxBytes, maxClientBytes) : maxBytes
   }
 
+  /** Above this many bytes queued for `node`, `send` says slow down: well before the node's bound. */
+  private highWaterBytesFor(node: string): number {
+    return Math.min(this.settings.highWaterBytes, this.maxBytesFor(node) / 2)
+  }
+
   private belowLowWater(stream: OutStream): boolean {
-    const { highWaterMessages, highWaterBytes } = this.settings
-    return stream.size <= highWaterMessages / 2 && stream.bytes <= highWaterBytes / 2
+    return (
+      stream.size <= this.settings.highWaterMessages / 2 &&
+      stream.bytes <= this.highWaterBytesFor(stream.node) / 2
+    )
   }
 
   private minRewindMs(link: PeerLink): number {

@@ -26,7 +26,7 @@ const STREAM_UNSET = { seq: 0, base: 0 } as const
 
 /** The envelope of a letter for another node; its body is `body`, already encoded. @internal */
 export function messageEnvelope(letter: Letter, body: Uint8Array, incarnation: number): MessageEnvelope {
-  const { to, from, askId, origin } = letter
+  const { to, from, askId, origin, trace } = letter
   return {
     type: 'message',
     ...STREAM_UNSET,
@@ -36,7 +36,7 @@ export function messageEnvelope(letter: Letter, body: Uint8Array, incarnation: n
     from,
     askId,
     body,
-    trace: undefined,
+    trace,
   }
 }
 

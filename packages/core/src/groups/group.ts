@@ -1,6 +1,7 @@
 import type { ActorRef, AskOptions, SendOptions } from '../actor/actorRef.js'
 import type { Address } from '../address.js'
 import { isTroupeError, type TroupeError } from '../errors.js'
+import type { FanOutSpan } from '../tracing/tracing.js'
 import { type GroupStrategy, pick } from './strategies.js'
 
 /** Options of `node.group(name, options)`. */
@@ -68,8 +69,10 @@ export interface GroupHost {
   inFlight(member: Address, delta: 1 | -1): void
   /** Whether asks to the node of `member` fail fast now (its circuit is open). */
   refuses(member: Address): boolean
-  send(member: Address, message: unknown, options: SendOptions | undefined): boolean
-  ask(member: Address, message: unknown, options: AskOptions): Promise<unknown>
+  send(member: Address, message: unknown, options: SendOptions | undefined, fanOut?: FanOutSpan): boolean
+  ask(member: Address, message: unknown, options: AskOptions, fanOut?: FanOutSpan): Promise<unknown>
+  /** A span the messages of a fan-out link to, when tracing within a trace. */
+  fanOut(kind: 'broadcast' | 'askAll', group: string): FanOutSpan | undefined
   /** A `no-members` dead letter; the error to reject with. */
   noMembers(group: string, message: unknown): TroupeError
 }
@@ -126,7 +129,9 @@ export class GroupHandle implements Group {
 
   broadcast(message: unknown, options?: SendOptions): number {
     const members = this.host.members(this.name)
-    for (const member of members) this.host.send(member, message, options)
+    const fanOut = this.host.fanOut('broadcast', this.name)
+    for (const member of members) this.host.send(member, message, options, fanOut)
+    fanOut?.end()
     return members.length
   }
 
@@ -134,6 +139,7 @@ export class GroupHandle implements Group {
     const members = await this.host.membersSoon(this.name)
     const timeoutMs = options?.timeoutMs ?? this.host.askTimeoutMs
     const results: GroupReplies = { replies: [], failures: [] }
+    const fanOut = this.host.fanOut('askAll', this.name)
     await Promise.all(
       members.map(async (member) => {
         const from = this.host.ref(member)
@@ -150,6 +156,7 @@ export class GroupHandle implements Group {
         }
       }),
     )
+    fanOut?.end()
     return results
   }
 

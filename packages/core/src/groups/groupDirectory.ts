@@ -62,6 +62,11 @@ export class GroupDirectory {
     return this.byGroup.get(group) ?? EMPTY
   }
 
+  /** Every group known here, with its members (on any node). */
+  groups(): IterableIterator<[string, ReadonlyMap<Address, string>]> {
+    return this.byGroup.entries()
+  }
+
   of(node: string): NodeGroups | undefined {
     return this.byNode.get(node)
   }

@@ -4,12 +4,15 @@ import type { Letter } from '../actor/letter.js'
 import type { Address } from '../address.js'
 import type { Clock } from '../clock.js'
 import { TroupeError } from '../errors.js'
+import type { FanOutSpan } from '../tracing/tracing.js'
 import { type Group, GroupHandle, type GroupHost, type GroupOptions } from './group.js'
 import { GroupDirectory, type NodeGroups } from './groupDirectory.js'
 import { assertGroupName } from './names.js'
 import { OwnGroups } from './ownGroups.js'
 import { GROUP_STRATEGIES } from './strategies.js'
 
+/** Most groups `node.metrics().groups` lists. */
+const MAX_GROUPS_REPORTED = 100
 /** Most actors a heartbeat reports the load of. */
 const MAX_LOAD_REPORTED = 64
 
@@ -35,8 +38,10 @@ export interface GroupsNode {
   reportedLoad(node: string, name: string): number
   refuses(node: string): boolean
   ref(address: Address): ActorRef
-  send(address: Address, message: unknown, options: SendOptions | undefined): boolean
-  ask(address: Address, message: unknown, options: AskOptions): Promise<unknown>
+  send(address: Address, message: unknown, options: SendOptions | undefined, fanOut?: FanOutSpan): boolean
+  ask(address: Address, message: unknown, options: AskOptions, fanOut?: FanOutSpan): Promise<unknown>
+  /** A span for a fan-out, when tracing within a trace. */
+  fanOut(kind: 'broadcast' | 'askAll', group: string): FanOutSpan | undefined
   deadLetter(letter: Letter, reason: DeadLetterReason, detail?: string): void
 }
 
@@ -73,8 +78,9 @@ export class Groups {
         else this.inFlight.set(member, count)
       },
       refuses: (member) => node.refuses(nodeOf(member)),
-      send: (member, message, options) => node.send(member, message, options),
-      ask: (member, message, options) => node.ask(member, message, options),
+      send: (member, message, options, fanOut) => node.send(member, message, options, fanOut),
+      ask: (member, message, options, fanOut) => node.ask(member, message, options, fanOut),
+      fanOut: (kind, group) => node.fanOut(kind, group),
       noMembers: (group, message) => {
         const error = new TroupeError('NO_MEMBERS', `group "${group}" has no members`, {
           reason: 'no-members',
@@ -130,6 +136,17 @@ export class Groups {
   /** The groups this client watches. */
   watchedGroups(): string[] {
     return [...this.watched.keys()]
+  }
+
+  /** The groups known here with their members on nodes that are up: the first `limit` by name. */
+  counts(limit = MAX_GROUPS_REPORTED): Record<string, number> {
+    const names = [...this.directory.groups()]
+      .map(([name]) => name)
+      .sort()
+      .slice(0, limit)
+    const counts = Object.create(null) as Record<string, number>
+    for (const name of names) counts[name] = this.members(name).length
+    return counts
   }
 
   /** For heartbeats: `[actor, depth, ...]` of this node's group members with mail waiting. */

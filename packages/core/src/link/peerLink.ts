@@ -50,6 +50,20 @@ export interface LinkMetrics {
   rejected: number
   /** Last measured round-trip time, if any. */
   rttMs: number | undefined
+  /** What the peer, a client, last reported of itself with its heartbeats. */
+  reported?: ClientSummary
+}
+
+/** What a client reports of itself to its hub, for the hub's metrics. */
+export interface ClientSummary {
+  /** Messages it sent and received, in all; dead letters on it, in all. */
+  sent: number
+  received: number
+  deadLetters: number
+  actors: number
+  pendingAsks: number
+  /** Messages it holds for nodes it cannot reach now. */
+  held: number
 }
 
 /** The link's owner: the cluster. @internal */
@@ -65,6 +79,8 @@ export interface LinkHost {
   ): void
   /** What heartbeats tell of this node's load (see {@link HeartbeatEnvelope.load}). */
   loadReport(): readonly (string | number)[]
+  /** What this node's heartbeats tell its hub of it (see {@link HeartbeatEnvelope.summary}); empty for a hub. */
+  summaryReport(): readonly number[]
   linkDown(link: PeerLink, code: number, reason: string): void
   /** The link's data queue has room again after refusing data. */
   writable(link: PeerLink): void
@@ -113,6 +129,10 @@ export class PeerLink {
   private rttMs: number | undefined
   /** The mailbox depths of the peer's group members, as its last heartbeat reported them. */
   load: ReadonlyMap<string, number> = NO_LOAD
+  /** What the peer (a client) last said of itself. */
+  reported: ClientSummary | undefined
+  /** When this side last sent a heartbeat (not an echo). */
+  lastHeartbeatAt = 0
 
   constructor(
     readonly peerId: string,
@@ -190,7 +210,14 @@ export class PeerLink {
 
   /** A heartbeat: liveness for the peer and a round-trip sample for this side. */
   heartbeat(now: number): void {
-    this.sendControl({ type: 'heartbeat', sentAt: now, echo: false, load: this.host.loadReport() })
+    this.lastHeartbeatAt = now
+    this.sendControl({
+      type: 'heartbeat',
+      sentAt: now,
+      echo: false,
+      load: this.host.loadReport(),
+      summary: this.host.summaryReport(),
+    })
   }
 
   /** A transport-level ping, answered by the peer's network stack even when its page is throttled. */
@@ -230,7 +257,14 @@ export class PeerLink {
   }
 
   metrics(): LinkMetrics {
-    return { connected: this.isUp, queuedBytes: this.queuedBytes, ...this.counters, rttMs: this.rttMs }
+    const metrics: LinkMetrics = {
+      connected: this.isUp,
+      queuedBytes: this.queuedBytes,
+      ...this.counters,
+      rttMs: this.rttMs,
+    }
+    if (this.reported !== undefined) metrics.reported = this.reported
+    return metrics
   }
 
   private dropConnection(): void {
@@ -278,6 +312,7 @@ export class PeerLink {
         return
       case 'heartbeat':
         this.load = loadOf(envelope.load)
+        if (envelope.summary.length > 0) this.reported = summaryOf(envelope.summary)
         if (envelope.echo) this.rttMs = this.host.clock.now() - envelope.sentAt
         else {
           // one echo owed at a time: a peer that sends heartbeats but reads nothing cannot grow our buffers
@@ -324,6 +359,7 @@ export class PeerLink {
           sentAt: this.echoOwed,
           echo: true,
           load: this.host.loadReport(),
+          summary: NO_SUMMARY,
         } as const
         parts.push(this.host.codec.encodeEnvelope(echo))
         envelopes++
@@ -393,6 +429,18 @@ export class PeerLink {
 }
 
 const NO_LOAD: ReadonlyMap<string, number> = new Map()
+const NO_SUMMARY: readonly number[] = []
+
+function summaryOf([
+  sent = 0,
+  received = 0,
+  deadLetters = 0,
+  actors = 0,
+  pendingAsks = 0,
+  held = 0,
+]: readonly number[]): ClientSummary {
+  return { sent, received, deadLetters, actors, pendingAsks, held }
+}
 
 function loadOf(report: HeartbeatEnvelope['load']): ReadonlyMap<string, number> {
   if (report.length === 0) return NO_LOAD

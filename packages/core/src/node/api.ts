@@ -63,6 +63,8 @@ export interface NodeMetrics extends DeliveryMetrics {
   peers: Record<string, LinkMetrics>
   /** The entities this node hosts. */
   entities: EntityMetrics
+  /** The groups this node knows (a client: those it watches), with their members up; the first 100 by name. */
+  groups: Record<string, number>
   /** The circuit breakers of the nodes this node asks that have failed lately, by node id. */
   circuits: Record<string, CircuitMetrics>
 }

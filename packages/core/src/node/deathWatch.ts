@@ -16,6 +16,9 @@ export interface Terminated {
   readonly reason: TerminatedReason
 }
 
+/** Most actors of this node that one other node may watch (a tab cannot grow a hub's tables without bound). */
+const MAX_WATCHES_PER_NODE = 1_024
+
 /** The name of every node's watch actor: watches between nodes go to it. @internal */
 export const WATCH_ACTOR = 'troupe:watch'
 
@@ -37,6 +40,8 @@ export interface DeathWatchNode {
   tell(node: string, message: WatchMessage): void
   /** Hands a local watcher its message. */
   deliver(watcher: Address, message: Terminated): void
+  /** A watch refused: over the bound of watches from its node. */
+  refused(letter: Letter, detail: string): void
 }
 
 /**
@@ -54,6 +59,8 @@ export class DeathWatch {
   private readonly targets = new Map<Address, Set<Address>>()
   /** local actor name → the other nodes watching it */
   private readonly remote = new Map<string, Set<string>>()
+  /** other node → how many actors here it watches */
+  private readonly watchesBy = new Map<string, number>()
 
   constructor(private readonly node: DeathWatchNode) {}
 
@@ -100,10 +107,17 @@ export class DeathWatch {
     const suffix = `@${node}`
     for (const target of [...this.watchers.keys()])
       if (target.endsWith(suffix)) this.terminated(target, status === 'down' ? 'node-down' : 'node-left')
-    for (const [name, nodes] of this.remote) {
-      nodes.delete(node)
-      if (nodes.size === 0) this.remote.delete(name)
-    }
+    for (const name of [...this.remote.keys()]) this.dropRemote(name, node)
+  }
+
+  /** `node` no longer watches local actor `name`. */
+  private dropRemote(name: string, node: string): void {
+    const nodes = this.remote.get(name)
+    if (nodes === undefined || !nodes.delete(node)) return
+    if (nodes.size === 0) this.remote.delete(name)
+    const count = (this.watchesBy.get(node) ?? 1) - 1
+    if (count <= 0) this.watchesBy.delete(node)
+    else this.watchesBy.set(node, count)
   }
 
   /** A message to `troupe:watch` here, from another node. */
@@ -117,11 +131,17 @@ export class DeathWatch {
         this.node.tell(from, { terminated: `${name}@${this.node.id}`, reason: 'not-found' })
         return
       }
-      this.remote.set(name, (this.remote.get(name) ?? new Set<string>()).add(from))
+      const nodes = this.remote.get(name) ?? new Set<string>()
+      if (nodes.has(from)) return
+      const count = this.watchesBy.get(from) ?? 0
+      if (count >= MAX_WATCHES_PER_NODE) {
+        this.node.refused(letter, `node "${from}" watches ${count} actors here already`)
+        return
+      }
+      this.remote.set(name, nodes.add(from))
+      this.watchesBy.set(from, count + 1)
     } else if (typeof message.unwatch === 'string') {
-      const nodes = this.remote.get(message.unwatch)
-      nodes?.delete(from)
-      if (nodes?.size === 0) this.remote.delete(message.unwatch)
+      this.dropRemote(message.unwatch, from)
     } else if (typeof message.terminated === 'string' && message.terminated.endsWith(`@${from}`)) {
       const reason = message.reason === 'not-found' ? 'not-found' : 'stopped'
       this.terminated(message.terminated, reason)

@@ -36,7 +36,7 @@ export class IncomingMail {
       case 'skip':
         return true
       case 'message': {
-        const { to, from, askId, origin } = envelope
+        const { to, from, askId, origin, trace } = envelope
         const name = to.slice(0, to.indexOf('@'))
         if (!force && this.host.isFull(name)) return false
         let message: unknown
@@ -50,7 +50,7 @@ export class IncomingMail {
           )
           return true
         }
-        this.host.deliverLocal(name, { to, from, message, askId, origin })
+        this.host.deliverLocal(name, { to, from, message, askId, origin, trace })
         return true
       }
       case 'reply':

@@ -28,22 +28,24 @@ import type { DeliveryMetrics, SendResult, Standing } from '../delivery/types.js
 import { TroupeError } from '../errors.js'
 import { CircuitBreakers } from '../groups/circuitBreakers.js'
 import type { Group, GroupOptions } from '../groups/group.js'
-import { Groups, type GroupsNode } from '../groups/groups.js'
+import { Groups } from '../groups/groups.js'
 import { queueMicrotask, reportUnhandled, yieldToHost } from '../host.js'
 import type { LinkMetrics, PeerLink } from '../link/peerLink.js'
 import { clusterSettings, type NodeOptions } from '../nodeOptions.js'
-import { Entities, type EntitiesNode } from '../placement/entities.js'
+import { Entities } from '../placement/entities.js'
 import { ENTITY_PREFIX } from '../placement/entityHost.js'
 import { parseEntityAddress } from '../placement/entityRef.js'
 import type { DefineOptions, EntityFactory } from '../placement/entityTypes.js'
+import type { FanOutSpan, Tracing } from '../tracing/tracing.js'
 import { assertPositiveInteger, assertPositiveNumber } from '../validate.js'
 import { FrameCodec } from '../wire/codec.js'
 import type { DataEnvelope, RoutedControlEnvelope } from '../wire/envelope.js'
 import { encodeValue, prepareValue } from '../wire/values.js'
 import type { Node, NodeEvents, NodeMetrics } from './api.js'
-import { DeathWatch, type DeathWatchNode, WATCH_ACTOR } from './deathWatch.js'
+import { DeathWatch, WATCH_ACTOR } from './deathWatch.js'
 import { IncomingMail } from './incomingMail.js'
 import { LocalActors } from './localActors.js'
+import { deathWatchNodeOf, entitiesNodeOf, groupsNodeOf } from './services.js'
 
 const REF_CACHE_SIZE = 4_096
 const NOT_IN_A_CLUSTER = { reason: 'node-down', detail: 'this node is not in a cluster' } as const
@@ -56,12 +58,16 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   readonly incarnation: number
   readonly codec: FrameCodec
   readonly delivery: Delivery | undefined
-  private readonly askTimeoutMs: number
-  private readonly holdTtlMs: number
+  readonly tracing: Tracing | undefined
+  /** @internal */
+  readonly askTimeoutMs: number
+  /** @internal */
+  readonly holdTtlMs: number
   private readonly closeGraceMs: number
   private readonly handshakeTimeoutMs: number
   private readonly remoteErrorStacks: boolean
-  private readonly actors: LocalActors
+  /** @internal */
+  readonly actors: LocalActors
   private readonly refs = new Map<Address, Ref>()
   readonly asks: PendingAsks
   private readonly mail: IncomingMail
@@ -69,9 +75,11 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   /** @internal read by the cluster */
   readonly groups: Groups
   private readonly deathWatch: DeathWatch
-  private readonly breakers: CircuitBreakers | undefined
+  /** @internal */
+  readonly breakers: CircuitBreakers | undefined
   private placementStale = false
-  private readonly cluster: Cluster | undefined
+  /** @internal */
+  readonly cluster: Cluster | undefined
   private readonly deadLetters = Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, 0])) as Record<
     DeadLetterReason,
     number
@@ -88,6 +96,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.clock = options.clock ?? realClock
     this.askTimeoutMs = options.askTimeoutMs ?? DEFAULTS.askTimeoutMs
     assertPositiveNumber('askTimeoutMs', this.askTimeoutMs)
+    this.tracing = options.tracing
     this.throughput = options.throughput ?? DEFAULTS.throughput
     assertPositiveInteger('throughput', this.throughput)
     this.breakers =
@@ -115,14 +124,14 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       maxFrameBytes: options.maxFrameBytes ?? DEFAULTS.maxFrameBytes,
       maxEnvelopesPerFrame: options.maxEnvelopesPerFrame ?? DEFAULTS.maxEnvelopesPerFrame,
     })
-    this.groups = new Groups(this.groupsNode(options))
-    this.deathWatch = new DeathWatch(this.watchNode())
+    this.groups = new Groups(groupsNodeOf(this, options))
+    this.deathWatch = new DeathWatch(deathWatchNodeOf(this))
     if (options.transport !== undefined) {
       const settings = clusterSettings(options)
       this.delivery = new Delivery(this, settings.delivery)
       this.cluster = new Cluster(this, this.delivery, settings.cluster)
     }
-    this.entities = new Entities(this.entitiesNode(options))
+    this.entities = new Entities(entitiesNodeOf(this, options))
   }
 
   get url(): string | undefined {
@@ -188,14 +197,35 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return new Ref(this, address, name, node)
   }
 
-  send(target: Address | AnyRef, message: unknown, options?: SendOptions, from?: Address): boolean {
+  send(
+    target: Address | AnyRef,
+    message: unknown,
+    options?: SendOptions,
+    from?: Address,
+    fanOut?: FanOutSpan,
+  ): boolean {
     const ref = this.resolve(target)
-    const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id }
-    if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
-    return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
+    const span = this.tracing?.outgoing('send', ref.address, fanOut)
+    const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id, trace: span?.context }
+    if (span === undefined) {
+      if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
+      return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
+    }
+    try {
+      if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
+      return this.sendRemote(letter, encodeValue(message), this.ttlOf(options))
+    } finally {
+      span.end()
+    }
   }
 
-  ask(target: Address | AnyRef, message: unknown, options?: AskOptions, from?: Address): Promise<unknown> {
+  ask(
+    target: Address | AnyRef,
+    message: unknown,
+    options?: AskOptions,
+    from?: Address,
+    fanOut?: FanOutSpan,
+  ): Promise<unknown> {
     const ref = this.resolve(target)
     const timeoutMs = options?.timeoutMs ?? this.askTimeoutMs
     assertPositiveNumber('timeoutMs', timeoutMs)
@@ -205,7 +235,20 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (!remote) prepareValue(message, 'message')
     const waitForNode = options?.waitForNode === true
     const { id, promise } = this.asks.open(ref.address, ref.nodeId, timeoutMs, waitForNode)
-    const letter: Letter = { to: ref.address, from, message, askId: id, origin: this.id }
+    const span = this.tracing?.outgoing('ask', ref.address, fanOut)
+    if (span !== undefined)
+      promise.then(
+        () => span.end(),
+        (error: unknown) => span.end(error),
+      )
+    const letter: Letter = {
+      to: ref.address,
+      from,
+      message,
+      askId: id,
+      origin: this.id,
+      trace: span?.context,
+    }
     if (!remote) this.sendLocal(ref, letter)
     else {
       const standing = this.standing(ref.nodeId)
@@ -375,6 +418,17 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     this.emitWhenReady(() => this.emit('connection', state))
   }
 
+  hasPendingAsks(): boolean {
+    return this.asks.size > 0
+  }
+
+  summary(): readonly number[] {
+    const delivery = this.delivery?.metrics() ?? EMPTY_DELIVERY
+    let deadLetters = 0
+    for (const reason of DEAD_LETTER_REASONS) deadLetters += this.deadLetters[reason]
+    return [delivery.sent, delivery.received, deadLetters, this.actors.size, this.asks.size, delivery.held]
+  }
+
   forged(from: string, envelope: DataEnvelope | RoutedControlEnvelope, detail: string): void {
     if (envelope.type !== 'message') return // counted on the link; nothing to report beyond that
     this.deadLetters.rejected++
@@ -399,6 +453,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       relayed: cluster?.relayed ?? 0,
       clients: cluster?.clients ?? 0,
       entities: this.entities.metrics,
+      groups: this.groups.counts(),
       circuits: this.breakers?.metrics() ?? {},
       peers: cluster?.peers ?? (Object.create(null) as Record<string, LinkMetrics>),
     }
@@ -438,7 +493,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     else emit()
   }
 
-  private resolve(target: Address | AnyRef): Ref {
+  /** @internal */
+  resolve(target: Address | AnyRef): Ref {
     if (target instanceof Ref) return target
     const address = typeof target === 'string' ? target : target?.address
     let ref = this.refs.get(address)
@@ -476,38 +532,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     }
   }
 
-  private entitiesNode(options: NodeOptions): EntitiesNode {
-    return {
-      id: this.id,
-      incarnation: this.incarnation,
-      clock: this.clock,
-      storage: options.storage,
-      asks: this.asks,
-      leaseMs: options.entityLeaseMs ?? DEFAULTS.entityLeaseMs,
-      maxStateBytes: options.link?.maxMessageBytes ?? DEFAULTS.link.maxMessageBytes,
-      holdTtlMs: this.holdTtlMs,
-      askTimeoutMs: this.askTimeoutMs,
-      unknownKindGraceMs: DEFAULTS.unknownNodeGraceMs,
-      hostsOf: (kind) => this.hostsOf(kind),
-      isAlive: (id) => id === this.id || this.standing(id) === 'up',
-      fallback: () => this.cluster?.hubId(),
-      hostKind: (kind, clients) => this.cluster?.hostKind(kind, clients),
-      spawnActivation: (name, behavior) =>
-        this.actors.cellOf(this.actors.spawn(name, behavior, undefined, undefined)),
-      route: (letter, ttlMs) => {
-        const ref = this.resolve(letter.to)
-        if (ref.nodeId === this.id) this.sendLocal(ref, letter)
-        else this.sendRemote(letter, encodeValue(letter.message), ttlMs)
-      },
-      reply: (letter, value) => this.reply(letter, value, letter.to),
-      fail: (letter, error) => {
-        if (error.reason !== undefined) this.deadLetter(letter, error.reason, error.message)
-        else this.failAsk(letter, error)
-      },
-      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
-    }
-  }
-
   private askEnded({ node, answered, error, openedAt }: AskEnded): void {
     if (node !== this.id && answered !== undefined && this.breakers !== undefined) {
       if (answered) this.breakers.succeeded(node)
@@ -515,42 +539,6 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     }
     if (this.listenerCount('ask-settled') > 0)
       this.emit('ask-settled', { outcome: error?.code ?? 'ok', durationMs: this.clock.now() - openedAt })
-  }
-
-  private groupsNode(options: NodeOptions): GroupsNode {
-    return {
-      id: this.id,
-      incarnation: this.incarnation,
-      clock: this.clock,
-      askTimeoutMs: this.askTimeoutMs,
-      graceMs: DEFAULTS.unknownNodeGraceMs,
-      isClient: options.transport !== undefined && clusterSettings(options).cluster.role === 'client',
-      random: options.random ?? Math.random,
-      isUp: (node) => node === this.id || this.standing(node) === 'up',
-      publish: (list, touched) => this.cluster?.publishGroups(list, touched),
-      watch: () => this.cluster?.watchGroups(),
-      mailboxDepth: (name) => this.actors.depthOf(name),
-      reportedLoad: (node, name) => this.cluster?.reportedLoad(node, name) ?? 0,
-      refuses: (node) => this.breakers?.isOpen(node) === true,
-      ref: (address) => this.ref(address),
-      send: (address, message, sendOptions) => this.send(address, message, sendOptions),
-      ask: (address, message, askOptions) => this.ask(address, message, askOptions),
-      deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
-    }
-  }
-
-  private watchNode(): DeathWatchNode {
-    return {
-      id: this.id,
-      ref: (address) => this.ref(address),
-      isAlive: (name) => this.actors.depthOf(name) !== undefined,
-      gone: (node) => {
-        const standing = this.standing(node)
-        return standing === 'down' || standing === 'left' ? standing : undefined
-      },
-      tell: (node, message) => this.send(`${WATCH_ACTOR}@${node}`, message),
-      deliver: (watcher, message) => this.send(watcher, message),
-    }
   }
 
   /** The name of `ref`, an actor of this node; throws `BAD_ARGUMENT` for one elsewhere. */
@@ -565,7 +553,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   /** The members up (or suspect) that host entities of `kind`, this node included. */
-  private hostsOf(kind: string): string[] {
+  /** @internal */
+  hostsOf(kind: string): string[] {
     if (this.cluster !== undefined) return this.cluster.membership.hostsOf(kind)
     return this.entities.defines(kind) ? [this.id] : []
   }
@@ -580,7 +569,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
   }
 
   /** To a local mailbox, by reference: messages are immutable (see docs/api.md), and sendable like remote ones. */
-  private sendLocal(ref: Ref, letter: Letter): boolean {
+  /** @internal */
+  sendLocal(ref: Ref, letter: Letter): boolean {
     if (letter.askId === 0) prepareValue(letter.message, 'message')
     if (this.closed) {
       this.deadLetter(letter, 'stopped')
@@ -589,7 +579,8 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     return this.deliverLetter(ref.name, ref, letter)
   }
 
-  private sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {
+  /** @internal */
+  sendRemote(letter: Letter, body: Uint8Array, ttlMs: number): boolean {
     return this.sendEnvelope(messageEnvelope(letter, body, this.incarnation), letter, ttlMs)
   }
 

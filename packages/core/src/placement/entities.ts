@@ -1,15 +1,15 @@
 import type { ActorCell } from '../actor/actorCell.js'
 import type { AskOptions, SendOptions } from '../actor/actorRef.js'
-import type { PendingAsks } from '../actor/asks.js'
+import type { EntityAsk, PendingAsks } from '../actor/asks.js'
 import type { Behavior } from '../actor/behavior.js'
 import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { Letter } from '../actor/letter.js'
-import type { Address } from '../address.js'
 import type { Clock } from '../clock.js'
 import { DEFAULTS } from '../defaults.js'
 import { isTroupeError, TroupeError } from '../errors.js'
 import { randomId } from '../host.js'
 import type { Storage } from '../storage/storage.js'
+import type { Tracing } from '../tracing/tracing.js'
 import { assertPositiveNumber } from '../validate.js'
 import { prepareValue } from '../wire/values.js'
 import type { EntityEnvelope } from './activation.js'
@@ -24,6 +24,7 @@ const MAX_KEY_LENGTH = 256
 /** What entities need from their node. @internal */
 export interface EntitiesNode {
   readonly id: string
+  readonly tracing: Tracing | undefined
   readonly incarnation: number
   readonly clock: Clock
   readonly storage: Storage | undefined
@@ -152,11 +153,24 @@ export class Entities {
    * entity when its owner goes down (the envelope's id keeps a second
    * delivery from applying it twice).
    */
-  private askWith(kind: string, envelope: EntityEnvelope, timeoutMs: number): Promise<unknown> {
+  private askWith(
+    kind: string,
+    envelope: EntityEnvelope,
+    timeoutMs: number,
+    carried?: string,
+  ): Promise<unknown> {
     const key = envelope[0]
     const owner = this.ownerOf(kind, key) ?? this.node.fallback() ?? ''
-    const entity = { kind, key, from: undefined, message: envelope }
-    const { id, promise } = this.node.asks.open(entityAddress(kind, key), owner, timeoutMs, true, entity)
+    const address = entityAddress(kind, key)
+    // a forwarded ask keeps the trace it came with; a new one starts a span if there is a trace
+    const span = carried === undefined ? this.node.tracing?.outgoing('ask', address, undefined) : undefined
+    const entity = { kind, key, from: undefined, message: envelope, trace: carried ?? span?.context }
+    const { id, promise } = this.node.asks.open(address, owner, timeoutMs, true, entity)
+    if (span !== undefined)
+      promise.then(
+        () => span.end(),
+        (error: unknown) => span.end(error),
+      )
     if (owner !== '') this.send(id, entity, owner, timeoutMs)
     else this.node.clock.setTimeout(() => this.noHost(id, kind), this.node.unknownKindGraceMs)
     return promise
@@ -186,18 +200,14 @@ export class Entities {
     return this.host.close()
   }
 
-  private send(
-    askId: number,
-    entity: { kind: string; message: unknown; from: Address | undefined },
-    owner: string,
-    ttlMs: number,
-  ): void {
+  private send(askId: number, entity: EntityAsk, owner: string, ttlMs: number): void {
     const letter: Letter = {
       to: `${ENTITY_PREFIX}${entity.kind}@${owner}`,
       from: entity.from,
       message: entity.message,
       askId,
       origin: this.node.id,
+      trace: entity.trace,
     }
     this.node.route(letter, ttlMs)
   }
@@ -215,7 +225,7 @@ export class Entities {
   /** Asks the owner for the letter's asker, and answers it: this node does not own the key. */
   private forward(letter: Letter): void {
     const kind = letter.to.slice(ENTITY_PREFIX.length, letter.to.indexOf('@'))
-    this.askWith(kind, letter.message as EntityEnvelope, this.node.holdTtlMs).then(
+    this.askWith(kind, letter.message as EntityEnvelope, this.node.holdTtlMs, letter.trace).then(
       (value) => this.node.reply(letter, value),
       (error: unknown) =>
         this.node.fail(

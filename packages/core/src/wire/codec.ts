@@ -24,6 +24,8 @@ type FieldKind =
   | 'bytes'
   | 'members'
   | 'kinds'
+  | 'trace'
+  | 'summary'
   | 'groupNames'
   | 'groupEntries'
   | 'load'
@@ -77,7 +79,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
       ['from', 'address?'],
       ['askId', 'uint'],
       ['body', 'bytes'],
-      ['trace', 'string?'],
+      ['trace', 'trace'],
     ],
     optional: 1,
   },
@@ -133,6 +135,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
       ['sentAt', 'number'],
       ['echo', 'bool'],
       ['load', 'load'],
+      ['summary', 'summary'],
     ],
   },
   gossip: { code: ENVELOPE_CODES.GOSSIP, fields: [['members', 'members']] },
@@ -168,6 +171,10 @@ const UNREACHABLE_REASONS = new Set(['unknown', 'down', 'left', 'no-route'])
 const REASONS = new Set<string>(DEAD_LETTER_REASONS)
 /** frame → envelope → members → member → kinds: nothing valid nests deeper. */
 const MAX_FRAME_DEPTH = 5
+/** Longest trace context (`traceparent` is 55 characters; `tracestate` at most 512 by the W3C). */
+const MAX_TRACE_LENGTH = 600
+/** Most figures in a client's summary (six now; room to add). */
+const MAX_SUMMARY_LENGTH = 16
 /** Most actors one heartbeat reports the load of. */
 const MAX_LOAD_ENTRIES = 64
 /** Most entity kinds one node may host. */
@@ -397,7 +404,7 @@ function readFields(
     else {
       const problem = fieldProblem(value, kind)
       if (problem !== undefined) throw new ProtocolError(`${where()}: field "${name}" ${problem}`)
-      out[name] = value === null && kind.endsWith('?') ? undefined : value
+      out[name] = value === null && (kind.endsWith('?') || kind === 'trace') ? undefined : value
     }
   }
   return out
@@ -448,6 +455,14 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
         value.every((kind) => typeof kind === 'string' && KIND_NAME.test(kind))
         ? undefined
         : `must be at most ${MAX_KINDS} entity kind names`
+    case 'trace':
+      return value === null || (typeof value === 'string' && value.length <= MAX_TRACE_LENGTH)
+        ? undefined
+        : `must be a trace context of at most ${MAX_TRACE_LENGTH} characters`
+    case 'summary':
+      return Array.isArray(value) && value.length <= MAX_SUMMARY_LENGTH && value.every(isUint)
+        ? undefined
+        : `must be at most ${MAX_SUMMARY_LENGTH} non-negative integers`
     case 'groupNames':
       return Array.isArray(value) && value.length <= MAX_WATCHED_GROUPS && value.every(isGroupName)
         ? undefined

@@ -151,6 +151,11 @@ export interface HeartbeatEnvelope {
    * with mail waiting (a few at most), read by groups that pick the least loaded.
    */
   readonly load: readonly (string | number)[]
+  /**
+   * A client's summary of itself, for its hub's metrics: `[sent, received,
+   * dead letters, actors, asks pending, messages held]` (empty from hubs).
+   */
+  readonly summary: readonly number[]
 }
 
 /** Member-table rows the sender knows. */

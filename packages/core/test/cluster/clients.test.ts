@@ -79,6 +79,29 @@ describe('client nodes (browser tabs) behind hubs', () => {
     expect([...deadLetters(t1), ...deadLetters(t2)]).toEqual([])
   })
 
+  it('notices a hub gone silent within 2.5 s while it waits on an answer, and gets it through another hub', async () => {
+    cluster = memoryCluster()
+    const h1 = await cluster.start('h1')
+    const h2 = await cluster.start('h2', ['h1'])
+    h2.spawn('echo', { receive: (m, ctx) => ctx.reply(m) })
+    const t1 = await cluster.start('t1', ['h1', 'h2'], { role: 'client' })
+    await cluster.run(500)
+    expect(h1.members().find((m) => m.id === 't1')?.via).toBe('h1')
+    // h1 stops answering t1, without closing anything (a frozen process, a dead machine)
+    cluster.net.partition('t1', 'h1')
+    const asked = t1.ask('echo@h2', 'still there?', { timeoutMs: 5_000 })
+    let answer: unknown
+    void asked.then((value) => {
+      answer = value
+    })
+    const started = cluster.clock.now()
+    while (answer === undefined && cluster.clock.now() - started < 5_000) await cluster.run(100)
+    expect(answer).toBe('still there?')
+    // idle, it would wait 2.5 × clientHeartbeatMs (12.5 s); waiting on an answer, 2.5 s
+    expect(cluster.clock.now() - started).toBeLessThan(4_000)
+    expect(t1.connectionState).toBe('online')
+  })
+
   it('reconnects by itself to a restarted hub (a new incarnation), and what it sent meanwhile arrives', async () => {
     cluster = memoryCluster()
     await cluster.start('h1', [], { incarnation: 1 })
@@ -125,8 +148,32 @@ describe('client nodes (browser tabs) behind hubs', () => {
     cluster.net.resume('t1')
     nodeControls(t1).setBackground(false)
     cluster.net.partition('t1', 'h1') // now really gone: no pings answered
-    await cluster.run(3_000)
+    await cluster.run(10_000) // silent past 1.5 × clientHeartbeatMs + downAfterMs (9 s)
     expect(events).toEqual(['member-down t1'])
+    expect(deadLetters(h1)).toEqual([])
+  })
+
+  it('tells a sender to slow down before a tab that reads nothing costs it its bound', async () => {
+    cluster = memoryCluster()
+    const h1 = await cluster.start('h1')
+    const t1 = await cluster.start('t1', ['h1'], { role: 'client' })
+    t1.spawn('sink', { receive() {} })
+    await cluster.run(300)
+    cluster.net.pause('t1')
+    const kilobyte = 'x'.repeat(1_024)
+    let accepted = 0
+    while (h1.send('sink@t1', kilobyte)) accepted++
+    // told to slow down at half the 4 MiB bound for a client: no message was refused
+    expect(accepted).toBeGreaterThan(1_500)
+    expect(accepted).toBeLessThan(2_100)
+    expect(deadLetters(h1)).toEqual([])
+    cluster.net.resume('t1')
+    let drained = false
+    void h1.drain('t1').then(() => {
+      drained = true
+    })
+    for (let waited = 0; !drained && waited < 30_000; waited += 100) await cluster.run(100)
+    expect(drained).toBe(true)
     expect(deadLetters(h1)).toEqual([])
   })
 })

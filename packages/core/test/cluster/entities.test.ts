@@ -179,4 +179,36 @@ describe('entities', () => {
     expect(sent).toBe(true)
     expect(letters.map((l) => [l.to, l.reason])).toEqual([['entity:nothing:y', 'no-such-kind']])
   })
+
+  it('lets a tab host a kind only when it opts in and its hub allows it', async () => {
+    const c = memoryCluster()
+    cluster = c
+    const storage = memoryStorage({ clock: c.clock })
+    const activations = new Map<string, number>()
+    const hub = await c.start('h1', [], { storage })
+    hub.define('doc', counterOf(activations), { clients: true })
+    hub.define('counter', counterOf(activations))
+    const tab = await c.start('tab', ['h1'], { role: 'client', storage })
+    tab.define('doc', counterOf(activations), { clients: true })
+    tab.define('counter', counterOf(activations), { clients: true })
+    await c.run(500)
+    const hostsOf = (kind: string) =>
+      hub
+        .members()
+        .filter((m) => m.kinds.includes(kind))
+        .map((m) => m.id)
+        .sort()
+    expect(hostsOf('doc')).toEqual(['h1', 'tab'])
+    expect(hostsOf('counter')).toEqual(['h1']) // the hub did not let clients host counters
+    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`)
+    const answers = await settled(
+      c,
+      keys.map((key) => hub.entity<'inc', { n: number; on: string }>('doc', key).ask('inc')),
+    )
+    expect(answers.every((a) => a.n === 1)).toBe(true)
+    // rendezvous hashing spreads the keys over both hosts
+    expect(hub.metrics().entities.active).toBeGreaterThan(5)
+    expect(tab.metrics().entities.active).toBeGreaterThan(5)
+    expect(hub.metrics().entities.active + tab.metrics().entities.active).toBe(40)
+  })
 })

@@ -242,6 +242,23 @@ describe('death watch', () => {
     ])
   })
 
+  it('bounds the watches one node keeps on another: past 1,024 a watch is refused with a dead letter', async () => {
+    const { c, h1 } = await threeHubs()
+    const tab = await c.start('tab', ['h1'], { role: 'client' })
+    const targets = Array.from({ length: 1_025 }, (_, i) => h1.spawn(`a${i}`, { receive() {} }))
+    tab.spawn('watcher', {
+      started(ctx) {
+        for (const target of targets) ctx.watch(tab.ref(target.address))
+      },
+      receive() {},
+    })
+    const letters = deadLetters(tab)
+    const atHub = deadLetters(h1)
+    await c.run(1_000)
+    expect(letters.map((l) => [l.to, l.reason])).toEqual([['troupe:watch@h1', 'queue-full']])
+    expect(atHub.map((l) => l.detail)).toEqual(['node "tab" watches 1024 actors here already'])
+  })
+
   it('ends with unwatch', async () => {
     const node = await createNode({ id: 'n1' })
     const seen: unknown[] = []

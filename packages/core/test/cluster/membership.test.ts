@@ -86,4 +86,40 @@ describe('membership', () => {
     expect(events).toEqual(['member-down b', 'member-up b'])
     expect(a.members().find((m) => m.id === 'b')).toMatchObject({ status: 'up', incarnation: 2 })
   })
+
+  it('keeps dialing a seed it could not reach, though another seed linked it to the cluster', async () => {
+    cluster = memoryCluster()
+    // h2 and h3 have no seeds: only h1, which lists both, can bring them together
+    const h2 = await cluster.start('h2')
+    const h3 = await cluster.start('h3')
+    cluster.net.partition('h1', 'h2')
+    const h1 = await cluster.start('h1', ['h2', 'h3'])
+    await cluster.run(2_000)
+    expect(statusOf(h1, 'h3')).toBe('up')
+    expect(statusOf(h1, 'h2')).toBeUndefined()
+    cluster.net.heal()
+    await cluster.run(3_000)
+    for (const [node, others] of [
+      [h1, ['h2', 'h3']],
+      [h2, ['h1', 'h3']],
+      [h3, ['h1', 'h2']],
+    ] as const) {
+      for (const other of others)
+        expect(`${node.id} sees ${other} ${statusOf(node, other)}`).toBe(`${node.id} sees ${other} up`)
+    }
+  })
+
+  it('dials a smaller-id hub itself when that hub restarted and no longer knows it', async () => {
+    cluster = memoryCluster()
+    const h2 = await cluster.start('h2')
+    await cluster.start('h1', ['h2'], { incarnation: 1 })
+    await cluster.run(500)
+    cluster.kill('h1')
+    await cluster.run(2_000)
+    // back without seeds: h1 (the one to dial, as the smaller id) does not know h2 any more
+    const h1 = await cluster.start('h1', [], { incarnation: 2 })
+    await cluster.run(6_000)
+    expect(statusOf(h1, 'h2')).toBe('up')
+    expect(h2.members().find((m) => m.id === 'h1')).toMatchObject({ status: 'up', incarnation: 2 })
+  })
 })

@@ -1,4 +1,4 @@
-import { DEAD_LETTER_REASONS, type LinkMetrics, type NodeMetrics } from '@troupe/core'
+import { type ClientSummary, DEAD_LETTER_REASONS, type LinkMetrics, type NodeMetrics } from '@troupe/core'
 import type { Reading } from './reading.js'
 
 /** Label values of one series. */
@@ -76,6 +76,27 @@ const perLink = (
   },
 })
 
+/**
+ * What a hub's clients report of themselves (`LinkMetrics.reported`, sent
+ * with their heartbeats), summed over the clients connected now: one scrape
+ * of a hub sees its tabs.
+ */
+const fromClients = (
+  name: string,
+  help: string,
+  type: Figure['type'],
+  read: (summary: ClientSummary) => number,
+): Figure => ({
+  name,
+  help,
+  type,
+  *samples(r) {
+    for (const [id, link] of Object.entries(r.metrics.peers))
+      if (link.connected && link.reported !== undefined)
+        yield { labels: NO_LABELS, value: read(link.reported), source: id }
+  },
+})
+
 /** A figure of the end-to-end streams, per destination node: one series per hub, one sum for clients. */
 const perStream = (
   name: string,
@@ -150,6 +171,37 @@ export const FIGURES: readonly Figure[] = [
   level('troupe_actors', 'Actors alive on this node.', (m) => m.actors),
   level('troupe_pending_asks', 'Asks waiting for a reply.', (m) => m.pendingAsks),
   level('troupe_clients', 'Clients connected to this hub.', (m) => m.clients),
+  fromClients(
+    'troupe_client_messages_sent_total',
+    "Messages this hub's clients sent to other nodes, as they report it.",
+    'counter',
+    (c) => c.sent,
+  ),
+  fromClients(
+    'troupe_client_messages_received_total',
+    "Messages this hub's clients received from other nodes, as they report it.",
+    'counter',
+    (c) => c.received,
+  ),
+  fromClients(
+    'troupe_client_dead_letters_total',
+    "Dead letters on this hub's clients, as they report them.",
+    'counter',
+    (c) => c.deadLetters,
+  ),
+  fromClients('troupe_client_actors', "Actors alive on this hub's clients.", 'gauge', (c) => c.actors),
+  fromClients(
+    'troupe_client_pending_asks',
+    "Asks this hub's clients are waiting on.",
+    'gauge',
+    (c) => c.pendingAsks,
+  ),
+  fromClients(
+    'troupe_client_held_messages',
+    "Messages this hub's clients hold for nodes they cannot reach.",
+    'gauge',
+    (c) => c.held,
+  ),
   level(
     'troupe_queued_messages',
     'Messages sent to other nodes and not yet acknowledged by them.',

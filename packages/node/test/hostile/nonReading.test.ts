@@ -21,6 +21,7 @@ import {
   bodyOfSize,
   codec,
   floodSocket,
+  heartbeatEnvelope,
   joinRaw,
   type Latency,
   LISTEN,
@@ -75,7 +76,7 @@ async function startHub(options: Record<string, unknown> = {}): Promise<{
   return { hub, tab }
 }
 
-const heartbeat = () => codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [] }])
+const heartbeat = () => codec.encode([heartbeatEnvelope(Date.now())])
 
 interface FloodRun {
   clients: RawClient[]

@@ -9,6 +9,7 @@ import {
   type Envelope,
   encodeValue,
   type FrameCodec,
+  type HeartbeatEnvelope,
   type HelloEnvelope,
   type MessageEnvelope,
   type WelcomeEnvelope,
@@ -28,6 +29,11 @@ export const codec: FrameCodec = codecLike(DEFAULTS.maxFrameBytes)
 
 /** The hub's options every test starts from: its own process, listening on a free port. */
 export const LISTEN = { listen: { host: '127.0.0.1', port: 0 } }
+
+/** A heartbeat as a tab sends it (nothing to say of its load or of itself). */
+export function heartbeatEnvelope(sentAt: number): HeartbeatEnvelope {
+  return { type: 'heartbeat', sentAt, echo: false, load: [], summary: [] }
+}
 
 /** How often a raw client says it is alive: well within the hub's silence thresholds (1.5 s, then a ping). */
 const KEEP_ALIVE_MS = 500
@@ -63,10 +69,7 @@ export async function joinRaw(
     throw new Error(`hub refused "${id}": ${code} ${reason}`)
   }
   // alive in the hub's eyes, as a tab is: a heartbeat now and then, even while it floods or reads nothing
-  const keepAlive = setInterval(
-    () => peer.send(codec.encode([{ type: 'heartbeat', sentAt: Date.now(), echo: false, load: [] }])),
-    KEEP_ALIVE_MS,
-  )
+  const keepAlive = setInterval(() => peer.send(codec.encode([heartbeatEnvelope(Date.now())])), KEEP_ALIVE_MS)
   void peer.closed.then(() => clearInterval(keepAlive))
   const seqs = new Map<string, number>()
   return {
