@@ -8,13 +8,18 @@
 export {
   type AskResult,
   forkNodeWorker,
+  type MemoryPeaks,
   type NodeWorker,
+  type ProbeResult,
   type SpanInfo,
   type StartedNodeWorker,
   type StreamOptions,
   startNodeWorker,
+  type WorkerAuthenticate,
   type WorkerEvent,
+  type WorkerInternals,
   type WorkerMember,
+  type WorkerMemory,
 } from './nodeWorker.js'
 export { freePort } from './ports.js'
 export { type StaticServer, type StaticServerOptions, serveStatic } from './staticServer.js'

@@ -5,6 +5,7 @@
 // `from run seq` lines to that file) and an `echo` actor, both spawned right after createNode so
 // they get what was held for this node while it was away. It reports member events and dead letters.
 import { openSync, writeSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { createNode, sqliteStorage } from '@troupe/node'
@@ -15,6 +16,8 @@ let node
 const recorders = new Map()
 /** The stream started by 'stream', while it runs. */
 let streaming
+/** Per sink name (see 'spawnSink'): how many messages it handled. */
+const sinks = new Map()
 
 process.on('message', async (command) => {
   try {
@@ -32,6 +35,42 @@ const spawnRecorder = (name) => {
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * The `authenticate` hook a hub gets from `start`'s `authenticate` option (hooks cannot cross IPC):
+ * - `{ mode: 'any' }`: every token gets in, as a principal named by the token (or the node id): a naive app;
+ * - `{ mode: 'delay', delayMs }`: the same, answered after `delayMs`;
+ * - `{ mode: 'never' }`: never answers.
+ */
+function authenticateFor(spec) {
+  if (spec === undefined) return undefined
+  const principal = ({ nodeId, token }) => token ?? `user-${nodeId}`
+  switch (spec.mode) {
+    case 'any':
+      return principal
+    case 'delay':
+      return async (request) => {
+        await delay(spec.delayMs)
+        return principal(request)
+      }
+    case 'never':
+      return () => new Promise(() => {})
+    default:
+      throw new Error(`unknown authenticate mode ${spec.mode}`)
+  }
+}
+
+/** Figures of `samples` (sorted here): count, median, 95th percentile and max. */
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+  return { count: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted.at(-1) }
+}
+
+/** The running memory sampler (see 'memorySampler'). */
+let sampler
+/** The running latency probe (see 'probe'). */
+let probing
+
 async function handle(command) {
   switch (command.cmd) {
     case 'start': {
@@ -45,7 +84,7 @@ async function handle(command) {
       const { options, logFile, clientHosts, sqlite, counter, traced } = command
       const authenticate =
         clientHosts === undefined
-          ? undefined
+          ? authenticateFor(command.authenticate)
           : ({ nodeId, role, request }) => {
               if (role === 'hub') return false
               if (clientHosts[nodeId] === request.headers?.host) return nodeId
@@ -82,16 +121,19 @@ async function handle(command) {
           send({ event, id: m.id, incarnation: m.incarnation, via: m.via, at: Date.now() }),
         )
       }
-      node.on('deadletter', (d) =>
-        send({
-          event: 'deadletter',
-          to: d.to,
-          from: d.from,
-          reason: d.reason,
-          message: d.message,
-          at: Date.now(),
-        }),
-      )
+      // `quiet`: no event per dead letter (a flood's would swamp the IPC channel); metrics count them
+      if (!command.quiet)
+        node.on('deadletter', (d) =>
+          send({
+            event: 'deadletter',
+            to: d.to,
+            from: d.from,
+            reason: d.reason,
+            message: d.message,
+            detail: d.detail,
+            at: Date.now(),
+          }),
+        )
       return { url: node.url, incarnation: node.members()[0]?.incarnation }
     }
     case 'spawnRecorder':
@@ -185,6 +227,111 @@ async function handle(command) {
           },
         }
       }
+    case 'spawnSlow': {
+      // answers every ask after `delayMs`, with `{ slow: message }`
+      const { name, delayMs } = command
+      node.spawn(name, {
+        receive: async (msg, ctx) => {
+          await delay(delayMs)
+          ctx.reply({ slow: msg })
+        },
+      })
+      return {}
+    }
+    case 'spawnSink': {
+      // a mailbox of `capacity` and a handler that takes `delayMs` per message; 'sinkCount' tells how many it handled
+      const { name, capacity, delayMs } = command
+      const handled = { count: 0 }
+      sinks.set(name, handled)
+      node.spawn(
+        name,
+        {
+          receive: async () => {
+            await delay(delayMs)
+            handled.count++
+          },
+        },
+        { mailbox: { capacity } },
+      )
+      return {}
+    }
+    case 'sinkCount':
+      return { count: sinks.get(command.name)?.count ?? 0 }
+    case 'probe': {
+      // `start`: asks `to` one ask at a time (a pause of `intervalMs` between two) until `stop`, which
+      // returns the latencies' figures
+      if (command.action === 'start') {
+        if (probing !== undefined) throw new Error('already probing')
+        const { to, intervalMs = 20, timeoutMs = 5_000 } = command
+        const state = { stop: false, latencies: [], failures: 0, done: undefined }
+        probing = state
+        state.done = (async () => {
+          while (!state.stop) {
+            const started = performance.now()
+            try {
+              await node.ask(to, 'probe', { timeoutMs })
+              state.latencies.push(performance.now() - started)
+            } catch {
+              state.failures++
+            }
+            await delay(intervalMs)
+          }
+        })()
+        return {}
+      }
+      const state = probing
+      if (state === undefined) throw new Error('not probing')
+      probing = undefined
+      state.stop = true
+      await state.done
+      return { ...summary(state.latencies), failures: state.failures }
+    }
+    case 'memorySampler': {
+      // `start` samples process.memoryUsage() every `everyMs`; `stop` returns the peaks seen meanwhile
+      if (command.action === 'start') {
+        const peaks = { rss: 0, heapUsed: 0, arrayBuffers: 0, external: 0 }
+        const sample = () => {
+          const usage = process.memoryUsage()
+          for (const key of Object.keys(peaks)) peaks[key] = Math.max(peaks[key], usage[key])
+        }
+        sample()
+        // how long the event loop was held up meanwhile, too: what a flood costs everyone else on the node
+        const loop = monitorEventLoopDelay({ resolution: 10 })
+        loop.enable()
+        sampler = { peaks, loop, timer: setInterval(sample, command.everyMs ?? 20) }
+        return {}
+      }
+      if (sampler === undefined) throw new Error('no memory sampler running')
+      clearInterval(sampler.timer)
+      const { peaks, loop } = sampler
+      loop.disable()
+      sampler = undefined
+      return {
+        peaks: { ...peaks, loopDelayMaxMs: loop.max / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6 },
+      }
+    }
+    case 'internals': {
+      // counts read from the node's private state, for tests that bound what a hub keeps (they fail loudly
+      // if the names change); `askIds` are the ids of the asks this node is waiting on
+      const delivery = node.delivery
+      const receiver = delivery.receiver
+      const backlogs = {}
+      for (const [origin, stream] of receiver.in) {
+        if (stream.backlog !== undefined) backlogs[origin] = stream.backlog.length
+      }
+      return {
+        internals: {
+          outStreams: delivery.out.size,
+          inStreams: receiver.in.size,
+          backlogs,
+          backlogBytes: receiver.backlogBytes,
+          // links whose queue refused data, with the streams waiting for them to have room again
+          blockedLinks: [...delivery.blocked.keys()].map((link) => link.peerId),
+          askIds: [...node.asks.pending.keys()],
+          members: node.members().length,
+        },
+      }
+    }
     case 'spans':
       return { spans: (spanExporter?.getFinishedSpans() ?? []).map(spanInfo) }
     case 'members':
@@ -198,6 +345,8 @@ async function handle(command) {
       }
       return { memory: process.memoryUsage() }
     }
+    case 'cpu':
+      return { cpu: process.cpuUsage() }
     case 'close':
       await node.close()
       return {}

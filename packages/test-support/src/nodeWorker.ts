@@ -42,6 +42,49 @@ export interface StreamOptions {
   run?: number
 }
 
+/** The `authenticate` hook a worker's hub gets (hooks cannot cross IPC); see nodeWorker.mjs. */
+export type WorkerAuthenticate = { mode: 'any' } | { mode: 'delay'; delayMs: number } | { mode: 'never' }
+
+/** `process.memoryUsage()` figures of a worker, in bytes. */
+export interface WorkerMemory {
+  rss: number
+  heapUsed: number
+  heapTotal: number
+  external: number
+  arrayBuffers: number
+}
+
+/** The most a worker used while its sampler ran, and the delays of its event loop meanwhile. */
+export interface MemoryPeaks extends Pick<WorkerMemory, 'rss' | 'heapUsed' | 'arrayBuffers' | 'external'> {
+  loopDelayMaxMs: number
+  loopDelayP99Ms: number
+}
+
+/** Latencies in ms of a worker's asks (see {@link NodeWorker.stopProbe}). */
+export interface ProbeResult {
+  count: number
+  p50: number
+  p95: number
+  max: number
+  failures: number
+}
+
+/** Counts read from a worker node's private state (see nodeWorker.mjs 'internals'). */
+export interface WorkerInternals {
+  /** Destinations the delivery layer keeps an outbound stream for. */
+  outStreams: number
+  inStreams: number
+  /** Per origin: messages waiting for a full mailbox. */
+  backlogs: Record<string, number>
+  /** Bytes of all those messages. */
+  backlogBytes: number
+  /** Peers whose link refused data, with streams waiting for it to have room again. */
+  blockedLinks: string[]
+  /** Ids of the asks the node is waiting on. */
+  askIds: number[]
+  members: number
+}
+
 /** A finished OpenTelemetry span, as plain data. */
 export interface SpanInfo {
   name: string
@@ -73,6 +116,9 @@ export interface NodeWorker {
       clientHosts?: Record<string, string>
       sqlite?: string
       counter?: boolean
+      authenticate?: WorkerAuthenticate
+      /** No `deadletter` event per dead letter (a flood's would swamp the channel): `metrics` counts them. */
+      quiet?: boolean
       traced?: boolean
     },
   ): Promise<{ url: string | undefined; incarnation: number }>
@@ -93,6 +139,19 @@ export interface NodeWorker {
   streamStop(): Promise<Record<string, number>>
   members(): Promise<WorkerMember[]>
   metrics<T = unknown>(): Promise<T>
+  /** The worker's memory, after two full garbage collections when `gc`. */
+  memory(gc?: boolean): Promise<WorkerMemory>
+  /** Starts sampling the worker's memory every `everyMs` (one sampler at a time). */
+  startMemorySampler(everyMs?: number): Promise<void>
+  /** Stops the sampler; resolves with the peaks it saw, and how long the event loop was held up meanwhile. */
+  stopMemorySampler(): Promise<MemoryPeaks>
+  /** Starts asking `to`, one ask at a time, until {@link NodeWorker.stopProbe} (one probe at a time). */
+  startProbe(to: string, options?: { intervalMs?: number; timeoutMs?: number }): Promise<void>
+  /** Stops the probe; resolves with its asks' latencies. */
+  stopProbe(): Promise<ProbeResult>
+  internals(): Promise<WorkerInternals>
+  /** The worker's CPU time so far (`process.cpuUsage()`), in microseconds. */
+  cpu(): Promise<{ user: number; system: number }>
   /** Closes the node cleanly (it leaves the cluster); the process stays. */
   close(): Promise<void>
   /** Kills the process (SIGKILL unless told otherwise) and waits until it has exited. */
@@ -236,6 +295,23 @@ export function forkNodeWorker(id: string): NodeWorker {
     spans: async () => (await request<{ spans: SpanInfo[] }>({ cmd: 'spans' })).spans,
     members: async () => (await request<{ members: WorkerMember[] }>({ cmd: 'members' })).members,
     metrics: async <T>() => (await request<{ metrics: T }>({ cmd: 'metrics' })).metrics,
+    async memory(gc = true) {
+      const { memory } = await request<{ memory: WorkerMemory }>({ cmd: 'memory', gc })
+      if (!gc) return memory
+      // a second collection frees what the first one's finalizers let go of
+      return (await request<{ memory: WorkerMemory }>({ cmd: 'memory', gc })).memory
+    },
+    async startMemorySampler(everyMs = 20) {
+      await request({ cmd: 'memorySampler', action: 'start', everyMs })
+    },
+    stopMemorySampler: async () =>
+      (await request<{ peaks: MemoryPeaks }>({ cmd: 'memorySampler', action: 'stop' })).peaks,
+    async startProbe(to, options = {}) {
+      await request({ cmd: 'probe', action: 'start', to, ...options })
+    },
+    stopProbe: () => request<ProbeResult>({ cmd: 'probe', action: 'stop' }),
+    internals: async () => (await request<{ internals: WorkerInternals }>({ cmd: 'internals' })).internals,
+    cpu: async () => (await request<{ cpu: { user: number; system: number } }>({ cmd: 'cpu' })).cpu,
     async close() {
       await request({ cmd: 'close' })
     },
@@ -248,7 +324,8 @@ export function forkNodeWorker(id: string): NodeWorker {
 
 /**
  * Forks a worker and starts a node `id` in it with `options` (those of
- * `@troupe/node`'s createNode); kills the worker if the node does not start.
+ * `@troupe/node`'s createNode, plus `extra`: see {@link NodeWorker.start});
+ * kills the worker if the node does not start.
  *
  * @example
  * ```ts
