@@ -125,6 +125,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
   /** The longest TTL this client's hub lets its messages wait. */
   private hubMaxTtlMs: number | undefined
   private readonly router: EnvelopeRouter
+  /** When this hub last answered another hub's claim on one of its clients (see `control`). */
+  private readonly reasserted = new Map<string, number>()
 
   constructor(
     private readonly host: ClusterHost,
@@ -301,10 +303,27 @@ export class Cluster implements LinkHost, ConnectionsHost {
     // membership is the hubs' business: what a client says of the cluster is not believed
     if (link.role === 'client') return
     const now = this.clock.now()
+    const contradicted: MemberRecord[] = []
     for (const record of envelope.members) {
-      this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true, now)
+      if (this.membership.merge(record, link.peerId, (id) => this.links.get(id)?.isUp === true, now)) {
+        const ours = this.membership.get(record.id)
+        if (ours !== undefined && this.reassertDue(link.peerId, record.id, now)) contradicted.push(ours)
+      }
     }
+    // another hub took a client of ours for its own (an impostor there, or a move this hub has not seen end):
+    // it hears our row, and believes it if its own link drops
+    if (contradicted.length > 0) link.sendControl({ type: 'gossip', members: contradicted })
     this.mesh?.connectHubs()
+  }
+
+  /** At most one reassertion per client and hub a second: two hubs that each see the id live do not ping-pong. */
+  private reassertDue(hub: string, client: string, now: number): boolean {
+    const key = `${hub}\n${client}`
+    const last = this.reasserted.get(key)
+    if (last !== undefined && now - last < 1_000) return false
+    if (this.reasserted.size > 10_000) this.reasserted.clear()
+    this.reasserted.set(key, now)
+    return true
   }
 
   loadReport(): (string | number)[] {
@@ -325,6 +344,8 @@ export class Cluster implements LinkHost, ConnectionsHost {
       this.clientsUp.delete(link)
       this.watch.closed(link)
     }
+    // what waited for room on the connection that ended waits for the next one, or another route
+    this.delivery.linkWritable(link)
     this.delivery.routesChanged()
     if (this.connector !== undefined) void this.connector.ensure()
     else this.mesh?.redial(link)
@@ -517,6 +538,17 @@ export class Cluster implements LinkHost, ConnectionsHost {
       known.incarnation >= peer.incarnation
     ) {
       // a client that moved to another hub is that hub's to report now: this link is no longer needed
+      this.dropLink(link)
+      return
+    }
+    const elsewhere = link.isUp ? undefined : this.membership.elsewhereSince(link.peerId, link.attachedAt)
+    if (
+      elsewhere !== undefined &&
+      elsewhere.via !== this.host.id &&
+      elsewhere.incarnation >= peer.incarnation
+    ) {
+      // another hub said the client is behind it while this link was still up: believed now that it is down
+      this.membership.observe(elsewhere, this.clock.now())
       this.dropLink(link)
       return
     }

@@ -96,6 +96,8 @@ export class ConnectionWatch {
       return
     }
     if (link.isUp && this.heartbeatDue(link, now)) link.heartbeat(now)
+    // a client linked to a hub hears of the hubs it no longer links to from that hub, which knows better
+    if (!link.isUp && this.settings.role === 'client' && this.linkedToAHub()) return
     this.host.observeLink(link)
   }
 
@@ -141,6 +143,11 @@ export class ConnectionWatch {
       now - link.lastHeartbeatAt >= SUMMARY_EVERY_MS ||
       (awaiting && now - link.lastHeard >= period && now - link.lastHeartbeatAt >= period)
     )
+  }
+
+  private linkedToAHub(): boolean {
+    for (const link of this.host.hubLinks.values()) if (link.isUp) return true
+    return false
   }
 
   /** A client's heartbeat period: short while it waits on answers, slow while its page is hidden. */

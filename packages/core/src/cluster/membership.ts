@@ -34,6 +34,11 @@ export class Membership {
   private readonly fading = new Map<string, number>()
   /** Members by the entity kinds they host. */
   private readonly byKind = new Map<string, Set<string>>()
+  /**
+   * Rows another hub gave for a client this node still had a link to (so its
+   * own view won): the client is behind that hub now, if this link drops.
+   */
+  private readonly elsewhere = new Map<string, { record: MemberRecord; at: number }>()
 
   constructor(
     readonly self: MemberRecord,
@@ -75,24 +80,47 @@ export class Membership {
   }
 
   /**
-   * Takes a record from `source`'s gossip. A newer incarnation always wins. For
+   * Takes a record from `source`'s gossip; true when it contradicts this
+   * node's own live link to that client (the source should hear this node's
+   * row). A newer incarnation always wins. For
    * the same incarnation, this node's own view of a peer it links to wins;
    * otherwise the hub a client sits behind (or, for a client node, its own hub)
    * is believed, and anyone is believed that a member left or went down.
    */
-  merge(record: MemberRecord, source: string, observesDirectly: (id: string) => boolean, now: number): void {
-    if (record.id === this.self.id) return
+  merge(
+    record: MemberRecord,
+    source: string,
+    observesDirectly: (id: string) => boolean,
+    now: number,
+  ): boolean {
+    if (record.id === this.self.id) return false
     const known = this.table.get(record.id)
     const newer = known === undefined || record.incarnation > known.incarnation
     const stale = known !== undefined && record.incarnation < known.incarnation
     const authoritative = record.via === source || this.self.role === 'client'
     const gone = record.status === 'down' || record.status === 'left'
-    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone)))
+    if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone))) {
       this.observe(record, now)
-    else if (known !== undefined && !stale && record.id === source) {
+      return false
+    }
+    if (!stale && record.via === source && record.status === 'up' && record.role === 'client') {
+      this.elsewhere.set(record.id, { record, at: now })
+      // the source claims a client this node sees live itself: it should hear this node's view back
+      return known?.via === this.self.id && known.status === 'up'
+    }
+    if (known !== undefined && !stale && record.id === source) {
       // a node telling of itself: what it hosts and where it listens are its word; its status is ours to judge
       this.observe({ ...known, kinds: record.kinds, url: record.url ?? known.url }, now)
     }
+    return false
+  }
+
+  /** Where another hub said client `id` is, since `since`, while this node had a link to it (see {@link merge}). */
+  elsewhereSince(id: string, since: number): MemberRecord | undefined {
+    const seen = this.elsewhere.get(id)
+    if (seen === undefined || seen.at < since) return undefined
+    this.elsewhere.delete(id)
+    return seen.record
   }
 
   /** This node's own row changed (its URL, the kinds it hosts): spread it. */
@@ -142,6 +170,7 @@ export class Membership {
     this.fading.delete(id)
     if (record === undefined) return
     this.table.delete(id)
+    this.elsewhere.delete(id)
     this.indexKinds(id, record.kinds, [])
     this.events.freed(record)
   }

@@ -184,6 +184,18 @@ export class Delivery {
   /** Forgets an origin that left or stayed down past any TTL (its streams can send nothing more). */
   forget(node: string): void {
     this.receiver.forget(node)
+    const stream = this.out.get(node)
+    if (stream !== undefined && stream.size === 0) {
+      this.out.delete(node)
+      this.active.delete(stream)
+      this.drainWaiters.delete(stream)
+      for (const streams of this.blocked.values()) streams.delete(stream)
+    }
+  }
+
+  /** Whether this node has sent anything to `node` (while it keeps the stream). */
+  hasSentTo(node: string): boolean {
+    return (this.out.get(node)?.highestSent ?? 0) > 0
   }
 
   /** Inbound streams not heard from within `retentionMs`: their origins can no longer resend. */
@@ -286,7 +298,18 @@ export class Delivery {
   }
 
   private write(stream: OutStream, entry: OutEntry, link: PeerLink): boolean {
-    entry.encoded ??= this.host.codec.encodeData(entry.envelope)
+    if (entry.encoded === undefined) {
+      entry.encoded = this.host.codec.encodeData(entry.envelope)
+      const envelope = entry.envelope as { body?: Uint8Array; trace?: string }
+      if (envelope.body !== undefined && envelope.trace === undefined) {
+        // one copy of the body, not two: the envelope's is the encoding's last bytes
+        const rest = entry.encoded.rest
+        entry.envelope = {
+          ...entry.envelope,
+          body: rest.subarray(rest.byteLength - envelope.body.byteLength),
+        } as DataEnvelope
+      }
+    }
     const head = dataHead(entry.encoded, entry.seq, stream.base)
     return link.sendData([head, entry.encoded.rest], head.byteLength + entry.encoded.rest.byteLength)
   }

@@ -6,7 +6,7 @@ import type { DataEnvelope, UnreachableReason } from '../wire/envelope.js'
 export interface OutEntry {
   /** Its position in the stream (the envelope's own `seq` and `base` are not used: both are written at every send). */
   readonly seq: number
-  readonly envelope: DataEnvelope
+  envelope: DataEnvelope
   /** Bytes it counts for in the stream's bounds. */
   readonly bytes: number
   /** Clock time after which, while it cannot be delivered, it is a `ttl-expired` dead letter. */

@@ -61,7 +61,7 @@ function awaitFirst<T extends HelloEnvelope | WelcomeEnvelope>(
     connection.onMessage = (bytes) => {
       if (envelope !== undefined) {
         // held until the link takes over (an authenticate hook may take a while): bounded
-        earlyBytes += bytes.byteLength
+        earlyBytes += bytes.byteLength + 128 // each frame costs the hub a view and its bookkeeping
         if (earlyBytes <= maxEarlyBytes) early.push(bytes)
         else {
           early.length = 0

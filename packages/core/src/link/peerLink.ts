@@ -116,6 +116,7 @@ export class PeerLink {
   /** The entity kinds a client peer said it hosts and this hub accepted. */
   kinds: readonly string[] = []
   private control: Uint8Array[] | undefined
+  private controlBytes = 0
   private data: Queued[] | undefined
   private dataHead = 0
   private queuedBytes = 0
@@ -131,6 +132,8 @@ export class PeerLink {
   load: ReadonlyMap<string, number> = NO_LOAD
   /** What the peer (a client) last said of itself. */
   reported: ClientSummary | undefined
+  /** When the current (or last) connection took over. */
+  attachedAt = 0
   /** When this side last sent a heartbeat (not an echo). */
   lastHeartbeatAt = 0
 
@@ -166,6 +169,7 @@ export class PeerLink {
     this.dialed = dialed
     this.left = false
     this.connection = connection
+    this.attachedAt = this.host.clock.now()
     this.counters.connects++
     this.lastHeard = this.host.clock.now()
     this.stalledSince = undefined
@@ -186,7 +190,14 @@ export class PeerLink {
   sendControl(envelope: Envelope): void {
     if (this.connection === undefined) return
     this.control ??= []
-    this.control.push(this.host.codec.encodeEnvelope(envelope))
+    const bytes = this.host.codec.encodeEnvelope(envelope)
+    this.control.push(bytes)
+    this.controlBytes += bytes.byteLength
+    // a client that makes this node answer while it reads nothing costs at most the link's bound (hubs are trusted)
+    if (this.controlBytes > this.host.hop.maxQueuedBytes && this.role === 'client') {
+      this.fail(CLOSE_CODES.SLOW_PEER, 'the peer reads nothing while it makes this node answer')
+      return
+    }
     this.scheduleFlush()
   }
 
@@ -270,6 +281,7 @@ export class PeerLink {
   private dropConnection(): void {
     this.connection = undefined
     this.control = undefined
+    this.controlBytes = 0
     this.data = undefined
     this.dataHead = 0
     this.queuedBytes = 0
@@ -365,10 +377,11 @@ export class PeerLink {
         envelopes++
         this.echoOwed = undefined
       }
-      if (this.control !== undefined) {
+      if (this.control !== undefined && roomy) {
         for (const part of this.control) parts.push(part)
         envelopes += this.control.length
         this.control = undefined
+        this.controlBytes = 0
       }
       let bytes = 0
       const data = this.data
@@ -404,7 +417,11 @@ export class PeerLink {
       this.host.writable(this)
     }
     // a full socket has no event in browsers: look again soon
-    if (this.data !== undefined && this.retryTimer === undefined && !closing) {
+    if (
+      (this.data !== undefined || this.control !== undefined) &&
+      this.retryTimer === undefined &&
+      !closing
+    ) {
       this.retryTimer = this.host.clock.setTimeout(
         () => {
           this.retryTimer = undefined

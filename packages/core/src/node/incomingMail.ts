@@ -17,6 +17,8 @@ export interface MailHost {
   /** Counts a dead letter without reporting it again. */
   countDeadLetter(reason: DeadLetterReason): void
   isHub(node: string): boolean
+  /** Whether this node has sent anything to `node`. */
+  hasSentTo(node: string): boolean
   /** A ref of this node for an address in a message. */
   refOf(address: string): unknown
 }
@@ -60,6 +62,7 @@ export class IncomingMail {
         const target = envelope.to.slice(envelope.to.indexOf('@') + 1)
         // believed from the node the message went to, or from a hub on its way
         if (target !== envelope.origin && !this.host.isHub(envelope.origin)) return true
+        if (!this.host.hasSentTo(target)) return true // about nothing this node sent there
         const askId = this.host.asks.nodeOf(envelope.askId) === target ? envelope.askId : 0
         this.host.deadLetter(letterOf(envelope, this.host.id, askId), envelope.reason)
         return true

@@ -112,6 +112,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       deadLetter: (letter, reason, detail) => this.deadLetter(letter, reason, detail),
       countDeadLetter: (reason) => void this.deadLetters[reason]++,
       isHub: (node) => this.cluster?.membership.get(node)?.role === 'hub',
+      hasSentTo: (node) => this.delivery?.hasSentTo(node) === true,
     })
     this.incarnation = options.incarnation ?? Date.now()
     assertPositiveInteger('incarnation', this.incarnation)
