@@ -9,7 +9,7 @@ import { errorText, sleep, wallNow } from '../shared/time.js'
 import type { CounterReply } from './counter.js'
 
 /** Asks the counter of `key` (an entity, or the plain actor on the key's owner). */
-export type CounterAsk = (key: string, op: 'inc' | 'get') => Promise<CounterReply>
+export type CounterAsk = (key: string, op: 'inc' | 'get', seq?: number) => Promise<CounterReply>
 
 /** Asks that failed, and the first error. */
 export interface Failures {

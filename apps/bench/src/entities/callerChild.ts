@@ -15,14 +15,18 @@ const ASK_TIMEOUT_MS = 15_000
 
 let node: Node | undefined
 let increments: IncrementLoops | undefined
+/** Members this node saw go down since the last reading. */
+let downs: string[] = []
 
 const started = () => {
   if (node === undefined) throw new Error('entity caller: "start" first')
   return node
 }
 
-const askEntity: CounterAsk = (key, op) =>
-  started().entity<CounterMessage, CounterReply>(KIND, key).ask({ op, key }, { timeoutMs: ASK_TIMEOUT_MS })
+const askEntity: CounterAsk = (key, op, seq) =>
+  started()
+    .entity<CounterMessage, CounterReply>(KIND, key)
+    .ask(seq === undefined ? { op, key } : { op, key, seq }, { timeoutMs: ASK_TIMEOUT_MS })
 
 const askPlain = (owner: string, key: string, op: 'inc' | 'get' = 'inc') =>
   started().ask(`${PLAIN}@${owner}`, { op, key } satisfies CounterMessage, {
@@ -46,6 +50,7 @@ const handlers = {
   /** Starts the caller (a hub) joining through `seeds`, and waits until `hubs` are up here. */
   async start(seeds: string[], hubs: string[]): Promise<void> {
     node = await createNode({ id: 'caller', listen: { host: '127.0.0.1', port: 0 }, seeds })
+    node.on('member-down', (member) => downs.push(member.id))
     await untilReady(node, hubs)
   },
 
@@ -87,6 +92,13 @@ const handlers = {
   awaitOwners: (expected: Record<string, string>, maxMs: number) => loops().awaitOwners(expected, maxMs),
   incrementOwners: () => loops().owners(),
   stopIncrements: () => loops().stop(),
+
+  /** The members this node saw go down since the last call (an id per event). */
+  memberDowns(): string[] {
+    const seen = downs
+    downs = []
+    return seen
+  },
 
   deadLetters: () =>
     Object.fromEntries(Object.entries(started().metrics().deadLetters).filter(([, n]) => n > 0)),

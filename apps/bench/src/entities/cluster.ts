@@ -36,7 +36,7 @@ export interface EntityCluster {
    * calls summed, percentiles of the worst hub (ms); resets the hubs' timers.
    */
   storageTimes(): Promise<StorageTimes>
-  /** The members each running hub saw go down since the last call. */
+  /** The members each running hub, and the caller, saw go down since the last call. */
   memberDowns(): Promise<Record<string, string[]>>
   /** SIGKILLs hub `id` and resolves, with the wall-clock time just before the signal, once it has exited. */
   kill(id: string): Promise<number>
@@ -144,7 +144,10 @@ export async function startEntityCluster(
     async memberDowns() {
       const ids = live()
       const downs = await Promise.all(ids.map((id) => cluster.hub(id).call('memberDowns')))
-      return Object.fromEntries(ids.map((id, i) => [id, downs[i]!]))
+      return {
+        ...Object.fromEntries(ids.map((id, i) => [id, downs[i]!])),
+        caller: await caller.call('memberDowns'),
+      }
     },
     async kill(id) {
       const hub = cluster.hub(id)

@@ -14,24 +14,34 @@ export const PLAIN = 'plain'
 export interface CounterMessage {
   op: 'inc' | 'get'
   key: string
+  /** Numbers the caller's increments of one key, so an answer tells which message was applied before it. */
+  seq?: number
 }
 
 /** The count after the message, and the node that handled it. */
 export interface CounterReply {
   n: number
   on: string
+  /** The `seq` of the increment applied before this message (entities only). */
+  previous?: number | undefined
 }
 
 interface CounterState {
   n?: number
+  /** The `seq` of the last increment applied. */
+  last?: number
 }
 
 /** Defines the `counter` kind on `node` (which needs storage). */
 export function defineCounter(node: Node): void {
   node.define<CounterMessage, CounterReply, CounterState>(KIND, () => ({
     receive(message, ctx) {
-      if (message.op === 'inc') ctx.state.n = (ctx.state.n ?? 0) + 1
-      ctx.reply({ n: ctx.state.n ?? 0, on: node.id })
+      const previous = ctx.state.last
+      if (message.op === 'inc') {
+        ctx.state.n = (ctx.state.n ?? 0) + 1
+        if (message.seq !== undefined) ctx.state.last = message.seq
+      }
+      ctx.reply({ n: ctx.state.n ?? 0, on: node.id, previous })
     },
   }))
 }

@@ -25,7 +25,10 @@ export interface FailoverOptions {
 /** One kill: the victim and, per key it owned, ms from the kill to the first answer from another hub. */
 export interface KillRound {
   victim: string
+  killedAt: number
   takeoverMs: Record<string, number | null>
+  /** Member-down events seen from just before the kill to the victim's return (the victim's own expected). */
+  downs: Record<string, string[]>
 }
 
 /** Everything the failover run saw. */
@@ -100,13 +103,14 @@ export async function measureFailover(
     const victimKeys = keys.filter((key) => expected[key] === victim)
     addCounters(hubMetrics, victim, await cluster.hub(victim).call('entityMetrics'))
     await caller.call('armKill', victim, victimKeys)
+    await cluster.memberDowns()
     const killedAt = await cluster.kill(victim)
     const takeoverMs = await caller.call('awaitTakeover', killedAt, SETTLE_MS)
-    rounds.push({ victim, takeoverMs })
     const times = Object.values(takeoverMs).map((ms) => (ms === null ? 'none' : `${ms.toFixed(0)} ms`))
     progress(`kill ${round + 1}/${options.kills} (${victim}): taken over after ${times.join(', ')}`)
     await cluster.spawnHub(victim)
     await cluster.join(victim)
+    rounds.push({ victim, killedAt, takeoverMs, downs: await cluster.memberDowns() })
   }
   const summary = await withTimeout(caller.call('stopIncrements'), SETTLE_MS, 'stopping the increments')
   for (const id of cluster.hubIds()) addCounters(hubMetrics, id, await cluster.hub(id).call('entityMetrics'))

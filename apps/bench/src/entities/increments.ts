@@ -9,6 +9,9 @@ import { errorText, sleep, waitUntil, wallNow } from '../shared/time.js'
 import type { CounterAsk } from './askLoops.js'
 
 interface KeyState {
+  /** The `seq` of the last increment sent, and of the last one answered. */
+  sent: number
+  answeredSeq: number
   lastCount: number
   lastOn: string
   /** Wall clock of the last answer. */
@@ -26,7 +29,21 @@ export interface IncrementSummary {
   gaps: number
   /** Answers whose count did not grow (an increment applied twice, or state lost). */
   repeats: number
+  /** The first gaps and repeats: the key, the count before, the count answered, who answered and when. */
+  anomalies: Array<{
+    key: string
+    before: number
+    answered: number
+    on: string
+    at: number
+    /** The `seq` of this ask, of the last one answered, and the one the entity says it applied before this. */
+    seq: number
+    lastAnsweredSeq: number
+    appliedBefore: number | undefined
+  }>
 }
+
+const MAX_ANOMALIES = 50
 
 /** Sequential increment loops over a fixed set of keys, with failover watches. */
 export class IncrementLoops {
@@ -37,6 +54,7 @@ export class IncrementLoops {
     firstFailure: null,
     gaps: 0,
     repeats: 0,
+    anomalies: [],
   }
   private armed: { victim: string; keys: string[]; watched: Set<string> } | undefined
   private stopped = false
@@ -48,7 +66,14 @@ export class IncrementLoops {
     keys: readonly string[],
   ) {
     for (const key of keys)
-      this.state.set(key, { lastCount: 0, lastOn: '', lastAt: 0, takenOverAt: undefined })
+      this.state.set(key, {
+        sent: 0,
+        answeredSeq: 0,
+        lastCount: 0,
+        lastOn: '',
+        lastAt: 0,
+        takenOverAt: undefined,
+      })
     this.loops = keys.map((key) => this.loop(key))
   }
 
@@ -103,7 +128,7 @@ export class IncrementLoops {
   async stop(): Promise<IncrementSummary> {
     this.stopped = true
     await Promise.all(this.loops)
-    return { ...this.summary }
+    return { ...this.summary, anomalies: [...this.summary.anomalies] }
   }
 
   private keyState(key: string): KeyState {
@@ -116,11 +141,24 @@ export class IncrementLoops {
     const s = this.keyState(key)
     while (!this.stopped) {
       try {
-        const { n, on } = await this.ask(key, 'inc')
+        const seq = ++s.sent
+        const { n, on, previous } = await this.ask(key, 'inc', seq)
         const at = wallNow()
         this.summary.answers++
         if (n > s.lastCount + 1) this.summary.gaps++
         else if (n <= s.lastCount) this.summary.repeats++
+        if (n !== s.lastCount + 1 && this.summary.anomalies.length < MAX_ANOMALIES)
+          this.summary.anomalies.push({
+            key,
+            before: s.lastCount,
+            answered: n,
+            on,
+            at,
+            seq,
+            lastAnsweredSeq: s.answeredSeq,
+            appliedBefore: previous,
+          })
+        s.answeredSeq = seq
         s.lastCount = n
         s.lastOn = on
         s.lastAt = at

@@ -151,6 +151,24 @@ export function printFailover(figures: Partial<Record<StorageEngineName, Failove
       `${storage}: ${f.keys} keys incremented, one sequential loop each; hubs: ${countersText(f.hubMetrics)}`,
     )
     if (f.caller.firstFailure !== null) console.log(`  first failed ask: ${f.caller.firstFailure}`)
+    for (const a of f.caller.anomalies) {
+      const round = f.rounds.filter((r) => r.killedAt <= a.at).length - 1
+      console.log(
+        `  ${a.answered > a.before ? 'gap' : 'repeat'}: ${a.key} went ${a.before} → ${a.answered} (ask #${a.seq} after #${a.lastAnsweredSeq} answered; applied after #${a.appliedBefore}; answered by ${a.on}, ${round < 0 ? 'before the first kill' : `${(a.at - f.rounds[round]!.killedAt).toFixed(0)} ms after kill ${round + 1} of ${f.rounds[round]!.victim}`})`,
+      )
+    }
+    const unexpected = f.rounds
+      .map((r, i) => {
+        const others = Object.fromEntries(
+          Object.entries(r.downs).map(([by, ids]) => [by, ids.filter((id) => id !== r.victim)]),
+        )
+        const text = downsText(others)
+        return text === 'none' ? undefined : `kill ${i + 1} (${r.victim}): ${text}`
+      })
+      .filter((line) => line !== undefined)
+    console.log(
+      `  member-down events other than the victim's: ${unexpected.length === 0 ? 'none' : unexpected.join('; ')}`,
+    )
   }
 }
 
