@@ -36,6 +36,8 @@ export interface EntityCluster {
    * calls summed, percentiles of the worst hub (ms); resets the hubs' timers.
    */
   storageTimes(): Promise<StorageTimes>
+  /** Handler errors on the running hubs since the last call, by message, summed. */
+  actorErrors(): Promise<Record<string, number>>
   /** The members each running hub, and the caller, saw go down since the last call. */
   memberDowns(): Promise<Record<string, string[]>>
   /** SIGKILLs hub `id` and resolves, with the wall-clock time just before the signal, once it has exited. */
@@ -140,6 +142,13 @@ export async function startEntityCluster(
     async storageTimes() {
       const perHub = await Promise.all(live().map((id) => cluster.hub(id).call('storageTimes')))
       return worstOf(perHub)
+    },
+    async actorErrors() {
+      const total: Record<string, number> = {}
+      for (const id of live())
+        for (const [text, n] of Object.entries(await cluster.hub(id).call('actorErrors')))
+          total[text] = (total[text] ?? 0) + n
+      return total
     },
     async memberDowns() {
       const ids = live()

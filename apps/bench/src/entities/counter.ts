@@ -22,28 +22,36 @@ export interface CounterMessage {
 export interface CounterReply {
   n: number
   on: string
-  /** The `seq` of the increment applied before this message (entities only). */
-  previous?: number | undefined
+  /** The `seq`s of the last increments applied, this one included (entities only, messages with a `seq`). */
+  seqs?: number[] | undefined
+  /** Names the activation that answered (entities only): a new one each time the entity is activated. */
+  activation?: string
 }
 
 interface CounterState {
   n?: number
-  /** The `seq` of the last increment applied. */
-  last?: number
+  /** The `seq`s of the last increments applied, oldest first. */
+  seqs?: number[]
 }
+
+const SEQS_KEPT = 4
 
 /** Defines the `counter` kind on `node` (which needs storage). */
 export function defineCounter(node: Node): void {
-  node.define<CounterMessage, CounterReply, CounterState>(KIND, () => ({
-    receive(message, ctx) {
-      const previous = ctx.state.last
-      if (message.op === 'inc') {
-        ctx.state.n = (ctx.state.n ?? 0) + 1
-        if (message.seq !== undefined) ctx.state.last = message.seq
-      }
-      ctx.reply({ n: ctx.state.n ?? 0, on: node.id, previous })
-    },
-  }))
+  let activations = 0
+  node.define<CounterMessage, CounterReply, CounterState>(KIND, () => {
+    const activation = `${node.id}#${++activations}`
+    return {
+      receive(message, ctx) {
+        if (message.op === 'inc') {
+          ctx.state.n = (ctx.state.n ?? 0) + 1
+          if (message.seq !== undefined)
+            ctx.state.seqs = [...(ctx.state.seqs ?? []), message.seq].slice(-SEQS_KEPT)
+        }
+        ctx.reply({ n: ctx.state.n ?? 0, on: node.id, seqs: ctx.state.seqs, activation })
+      },
+    }
+  })
 }
 
 /** Spawns the plain counter actor on `node`: the same counts, kept in memory by one actor. */

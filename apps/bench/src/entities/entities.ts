@@ -107,6 +107,7 @@ export async function benchEntities(): Promise<void> {
   let rebalanced: RebalanceFigures | undefined
   const errors: string[] = []
   const storageDescriptions: Record<string, string> = {}
+  const fsyncMs: Record<string, unknown> = {}
   const loadAverages: Record<string, number> = { start: loadAverage() }
 
   const clusterEngines = ENGINES.filter(
@@ -117,6 +118,7 @@ export async function benchEntities(): Promise<void> {
   for (const engine of clusterEngines) {
     const storage = await prepareStorage(engine, leaseMs)
     storageDescriptions[engine] = storage.description
+    if (storage.fsyncMs !== undefined) fsyncMs[engine] = storage.fsyncMs
     console.log(`\n${engine}: ${storage.description}`)
     let cluster: EntityCluster | undefined
     try {
@@ -146,6 +148,7 @@ export async function benchEntities(): Promise<void> {
   if (parts.includes('rebalance')) {
     const storage = await prepareStorage(rebalanceStorage, leaseMs)
     storageDescriptions[`${rebalanceStorage} rebalance`] = storage.description
+    if (storage.fsyncMs !== undefined) fsyncMs[`${rebalanceStorage} rebalance`] = storage.fsyncMs
     console.log(`\nrebalance, ${rebalanceStorage}: ${storage.description}`)
     let cluster: EntityCluster | undefined
     try {
@@ -174,6 +177,7 @@ export async function benchEntities(): Promise<void> {
   recordFigures('entities', {
     leaseMs,
     storages: storageDescriptions,
+    fsyncMs,
     activation,
     throughput: asks,
     failover: failovers,

@@ -9,6 +9,7 @@ import type { EntityMetrics } from '@troupe/node'
 import { loadAverage } from '../shared/system.js'
 import { withTimeout } from '../shared/time.js'
 import type { EntityCluster } from './cluster.js'
+import type { EntityDeadLetter } from './hubChild.js'
 import type { IncrementSummary } from './increments.js'
 import { ownersOf, type Placement } from './placement.js'
 
@@ -39,6 +40,13 @@ export interface FailoverFigures {
   /** Every key's takeover time, over all kills (null: not taken over within the bound). */
   samples: (number | null)[]
   caller: IncrementSummary
+  /** Handler errors on the hubs over the run, by message (a fenced activation's refused write, mostly). */
+  actorErrors: Record<string, number>
+  /** Dead letters by reason: on the hubs (each run of each, summed), and on the caller. */
+  hubDeadLetters: Record<string, number>
+  callerDeadLetters: Record<string, number>
+  /** The hubs' dead letters of entity messages (each run's first 200), with the hub that had them. */
+  entityDeadLetters: Array<EntityDeadLetter & { hub: string }>
   /** Entity counters per hub id, summed over its runs (each restart starts from zero); `active` at the end. */
   hubMetrics: Record<string, EntityMetrics>
   loadAverage: number
@@ -92,6 +100,21 @@ export async function measureFailover(
   await caller.call('startIncrements', keys)
   const rounds: KillRound[] = []
   const hubMetrics: Record<string, EntityMetrics> = {}
+  const actorErrors: Record<string, number> = {}
+  const addErrors = (errors: Record<string, number>) => {
+    for (const [text, n] of Object.entries(errors)) actorErrors[text] = (actorErrors[text] ?? 0) + n
+  }
+  const hubDeadLetters: Record<string, number> = {}
+  const entityDeadLetters: FailoverFigures['entityDeadLetters'] = []
+  const collectDeadLetters = async (hub: string) => {
+    addDeadLetters(await cluster.hub(hub).call('deadLetters'))
+    for (const letter of await cluster.hub(hub).call('entityDeadLetters'))
+      entityDeadLetters.push({ ...letter, hub })
+  }
+  const addDeadLetters = (letters: Record<string, number>) => {
+    for (const [reason, n] of Object.entries(letters))
+      hubDeadLetters[reason] = (hubDeadLetters[reason] ?? 0) + n
+  }
   for (let round = 0; round < options.kills; round++) {
     const victim = hosts[round % hosts.length]!
     if (!(await caller.call('awaitOwners', expected, SETTLE_MS))) {
@@ -102,6 +125,8 @@ export async function measureFailover(
     }
     const victimKeys = keys.filter((key) => expected[key] === victim)
     addCounters(hubMetrics, victim, await cluster.hub(victim).call('entityMetrics'))
+    await collectDeadLetters(victim)
+    addErrors(await cluster.actorErrors())
     await caller.call('armKill', victim, victimKeys)
     await cluster.memberDowns()
     const killedAt = await cluster.kill(victim)
@@ -113,7 +138,11 @@ export async function measureFailover(
     rounds.push({ victim, killedAt, takeoverMs, downs: await cluster.memberDowns() })
   }
   const summary = await withTimeout(caller.call('stopIncrements'), SETTLE_MS, 'stopping the increments')
-  for (const id of cluster.hubIds()) addCounters(hubMetrics, id, await cluster.hub(id).call('entityMetrics'))
+  for (const id of cluster.hubIds()) {
+    addCounters(hubMetrics, id, await cluster.hub(id).call('entityMetrics'))
+    await collectDeadLetters(id)
+  }
+  addErrors(await cluster.actorErrors())
   return {
     kills: options.kills,
     keys: keys.length,
@@ -121,6 +150,10 @@ export async function measureFailover(
     samples: rounds.flatMap((round) => Object.values(round.takeoverMs)),
     caller: summary,
     hubMetrics,
+    actorErrors,
+    hubDeadLetters,
+    entityDeadLetters,
+    callerDeadLetters: await caller.call('deadLetters'),
     loadAverage: loadAverage(),
   }
 }

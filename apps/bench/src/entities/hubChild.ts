@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createNode, type Node } from '@troupe/node'
 import { untilReady } from '../endpoints/troupeEndpoint.js'
 import { serveCalls } from '../shared/childServer.js'
+import { wallNow } from '../shared/time.js'
 import { defineCounter, spawnPlainCounter } from './counter.js'
 import { openStorage, type StorageSpec } from './storageSpec.js'
 import { type TimedStorage, timeStorage } from './storageTiming.js'
@@ -15,6 +16,20 @@ let node: Node | undefined
 let timing: TimedStorage | undefined
 /** Members this hub saw go down since the last reading (`id` each time). */
 let downs: string[] = []
+/** The last dead letters of entity messages here: to, reason, key and the caller's `seq`. */
+const entityDeadLetters: EntityDeadLetter[] = []
+
+/** An entity message that ended as a dead letter. */
+export interface EntityDeadLetter {
+  to: string
+  reason: string
+  key: string | undefined
+  seq: number | undefined
+  at: number
+}
+
+/** Handler errors since the last reading, by message (a fenced activation's refused write, mostly). */
+let actorErrors: Record<string, number> = {}
 // a synchronous storage call (SQLite waiting for another process's lock) holds the whole hub: this shows it
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
 loopDelay.enable()
@@ -47,6 +62,18 @@ const handlers = {
       storage: timing.storage,
     })
     node.on('member-down', (member) => downs.push(member.id))
+    node.on('deadletter', ({ to, reason, message }) => {
+      if (!to.startsWith('entity:') || entityDeadLetters.length >= 200) return
+      // an entity message travels as [key, id, message]
+      const [key, , inner] = Array.isArray(message) ? message : []
+      const seq = (inner as { seq?: number } | undefined)?.seq
+      entityDeadLetters.push({ to, reason, key: key as string | undefined, seq, at: wallNow() })
+    })
+    // counted and reported with the figures, rather than printed as they happen
+    node.on('actor-error', ({ error }) => {
+      const text = (error instanceof Error ? error.message : String(error)).replace(/\/[^ ]+ /, '/<key> ')
+      actorErrors[text] = (actorErrors[text] ?? 0) + 1
+    })
     defineCounter(node)
     spawnPlainCounter(node)
     return { url: node.url! }
@@ -75,6 +102,16 @@ const handlers = {
   memberDowns(): string[] {
     const seen = downs
     downs = []
+    return seen
+  },
+
+  /** The entity messages that ended as dead letters here (the first 200). */
+  entityDeadLetters: () => entityDeadLetters,
+
+  /** Handler errors since the last call, by message with the key left out. */
+  actorErrors(): Record<string, number> {
+    const seen = actorErrors
+    actorErrors = {}
     return seen
   },
 

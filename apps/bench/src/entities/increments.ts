@@ -13,6 +13,7 @@ interface KeyState {
   sent: number
   answeredSeq: number
   lastCount: number
+  lastActivation: string | undefined
   lastOn: string
   /** Wall clock of the last answer. */
   lastAt: number
@@ -36,10 +37,13 @@ export interface IncrementSummary {
     answered: number
     on: string
     at: number
-    /** The `seq` of this ask, of the last one answered, and the one the entity says it applied before this. */
+    /** The `seq` of this ask and of the last one answered; the last `seq`s the entity says it applied. */
     seq: number
     lastAnsweredSeq: number
-    appliedBefore: number | undefined
+    applied: number[] | undefined
+    /** The activation that answered this ask, and the one that answered the one before. */
+    activation: string | undefined
+    lastActivation: string | undefined
   }>
 }
 
@@ -70,6 +74,7 @@ export class IncrementLoops {
         sent: 0,
         answeredSeq: 0,
         lastCount: 0,
+        lastActivation: undefined,
         lastOn: '',
         lastAt: 0,
         takenOverAt: undefined,
@@ -142,7 +147,7 @@ export class IncrementLoops {
     while (!this.stopped) {
       try {
         const seq = ++s.sent
-        const { n, on, previous } = await this.ask(key, 'inc', seq)
+        const { n, on, seqs, activation } = await this.ask(key, 'inc', seq)
         const at = wallNow()
         this.summary.answers++
         if (n > s.lastCount + 1) this.summary.gaps++
@@ -156,9 +161,12 @@ export class IncrementLoops {
             at,
             seq,
             lastAnsweredSeq: s.answeredSeq,
-            appliedBefore: previous,
+            applied: seqs,
+            activation,
+            lastActivation: s.lastActivation,
           })
         s.answeredSeq = seq
+        s.lastActivation = activation
         s.lastCount = n
         s.lastOn = on
         s.lastAt = at

@@ -51,6 +51,8 @@ export interface RebalanceFigures {
   activationLoopDelay: LoopDelay
   rebalanceStorage: StorageTimes
   rebalanceLoopDelay: LoopDelay
+  /** Handler errors on the hubs over the run, by message. */
+  actorErrors: Record<string, number>
   /** Entity counters of the first hubs before the join, and of every hub at the end. */
   metricsBeforeJoin: Record<string, EntityMetrics>
   metricsAfter: Record<string, EntityMetrics>
@@ -140,6 +142,7 @@ export async function measureRebalance(
     rebalanceLoopDelay,
     metricsBeforeJoin,
     metricsAfter: await metricsOf(cluster),
+    actorErrors: await cluster.actorErrors(),
     loadAverage: loadAverage(),
   }
 }

@@ -104,6 +104,12 @@ export const downsText = (downs: Record<string, string[]>) => {
   return seen.length === 0 ? 'none' : seen.join(', ')
 }
 
+/** `3 × "message"` lines, or `none`. */
+const errorsText = (errors: Record<string, number>) => {
+  const lines = Object.entries(errors).map(([text, n]) => `${n} × "${text}"`)
+  return lines.length === 0 ? 'none' : lines.join('; ')
+}
+
 /** Takeover times after SIGKILLs, and what the caller saw. */
 export function printFailover(figures: Partial<Record<StorageEngineName, FailoverFigures>>): void {
   console.log('\n### Failover: SIGKILL of the owning hub to the first answer from the next owner (ms)\n')
@@ -151,10 +157,21 @@ export function printFailover(figures: Partial<Record<StorageEngineName, Failove
       `${storage}: ${f.keys} keys incremented, one sequential loop each; hubs: ${countersText(f.hubMetrics)}`,
     )
     if (f.caller.firstFailure !== null) console.log(`  first failed ask: ${f.caller.firstFailure}`)
+    console.log(`  handler errors on the hubs: ${errorsText(f.actorErrors)}`)
+    console.log(
+      `  dead letters: hubs ${JSON.stringify(f.hubDeadLetters)}, caller ${JSON.stringify(f.callerDeadLetters)}`,
+    )
     for (const a of f.caller.anomalies) {
+      const replayed = (a.applied ?? []).filter((seq) => seq < a.lastAnsweredSeq - 3)
+      for (const seq of replayed) {
+        const dead = f.entityDeadLetters.filter((d) => d.key === a.key && d.seq === seq)
+        console.log(
+          `  ${a.key} #${seq} applied again; its dead letters: ${dead.length === 0 ? 'none' : dead.map((d) => `${d.reason} at ${d.hub} (${d.to})`).join(', ')}`,
+        )
+      }
       const round = f.rounds.filter((r) => r.killedAt <= a.at).length - 1
       console.log(
-        `  ${a.answered > a.before ? 'gap' : 'repeat'}: ${a.key} went ${a.before} → ${a.answered} (ask #${a.seq} after #${a.lastAnsweredSeq} answered; applied after #${a.appliedBefore}; answered by ${a.on}, ${round < 0 ? 'before the first kill' : `${(a.at - f.rounds[round]!.killedAt).toFixed(0)} ms after kill ${round + 1} of ${f.rounds[round]!.victim}`})`,
+        `  ${a.answered > a.before ? 'gap' : 'repeat'}: ${a.key} went ${a.before} → ${a.answered} (ask #${a.seq} after #${a.lastAnsweredSeq} answered; last applied ${a.applied?.map((seq) => `#${seq}`).join(' ')}; answered by ${a.activation} after ${a.lastActivation}, ${round < 0 ? 'before the first kill' : `${(a.at - f.rounds[round]!.killedAt).toFixed(0)} ms after kill ${round + 1} of ${f.rounds[round]!.victim}`})`,
       )
     }
     const unexpected = f.rounds
@@ -203,6 +220,7 @@ export function printRebalance(storage: StorageEngineName, f: RebalanceFigures):
   )
   console.log(`before the join: ${countersText(f.metricsBeforeJoin)}`)
   console.log(`after: ${countersText(f.metricsAfter)}`)
+  console.log(`handler errors on the hubs: ${errorsText(f.actorErrors)}`)
   for (const failure of [f.activationFailures.firstFailure, f.sweepFailures.firstFailure])
     if (failure !== null) console.log(`  first failed ask: ${failure}`)
 }
