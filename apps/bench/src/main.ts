@@ -18,6 +18,8 @@ const REGULAR: Record<string, () => Promise<Benchmark>> = {
 }
 /** Minutes each: only when named. */
 const LONG: Record<string, () => Promise<Benchmark>> = {
+  entities: async () => (await import('./entities/entities.js')).benchEntities,
+  groups: async () => (await import('./groups/groups.js')).benchGroups,
   capacity: async () => (await import('./capacity/capacity.js')).benchCapacity,
   soak: async () => (await import('./soak.js')).benchSoak,
 }

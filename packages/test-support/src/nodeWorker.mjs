@@ -8,7 +8,7 @@ import { openSync, writeSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { createNode, sqliteStorage } from '@troupe/node'
+import { createNode, natsStorage, sqliteStorage } from '@troupe/node'
 
 const send = (message) => process.send?.(message)
 let node
@@ -77,11 +77,12 @@ async function handle(command) {
       // `clientHosts` (client id -> the Host header its connection must carry) makes this hub admit only
       // those clients, each only through that address, and refuse others with 4503 (they try another hub);
       // hubs get in with the hub secret, before this hook is asked
-      // `sqlite` (a file) gives the node SQLite storage, and `counter` defines the `counter` entity kind:
+      // `sqlite` (a file) gives the node SQLite storage, `nats` ({ servers, bucket, leaseTtlMs }) NATS
+      // storage, and `counter` defines the `counter` entity kind:
       // its state is { n }, 'inc' adds one, and every message is answered with n and this node's id
       // `traced` registers the OpenTelemetry SDK with an in-memory exporter (read with `spans`), traces
       // the node, and spawns `api`, which answers by asking `echo`
-      const { options, logFile, clientHosts, sqlite, counter, traced } = command
+      const { options, logFile, clientHosts, sqlite, nats, counter, traced } = command
       const authenticate =
         clientHosts === undefined
           ? authenticateFor(command.authenticate)
@@ -90,7 +91,8 @@ async function handle(command) {
               if (clientHosts[nodeId] === request.headers?.host) return nodeId
               throw new Error(`client "${nodeId}" is not admitted here`)
             }
-      const storage = sqlite === undefined ? undefined : sqliteStorage(sqlite)
+      const storage =
+        sqlite !== undefined ? sqliteStorage(sqlite) : nats !== undefined ? natsStorage(nats) : undefined
       const tracing = traced === true ? await startTracing() : undefined
       node = await createNode({
         ...options,
@@ -178,6 +180,23 @@ async function handle(command) {
       state.stop = true
       streaming = undefined
       return { sent: { ...state.sent } }
+    }
+    case 'spawnGroupMembers': {
+      // actors `names` joining group `group`; each reports a 'job' event when a message arrives, then answers
+      // `{ by: <its address>, job }` after `holdMs` (default at once)
+      const { group, names, holdMs = 0 } = command
+      for (const name of names) {
+        const by = `${name}@${node.id}`
+        node.spawn(name, {
+          started: (ctx) => ctx.join(group),
+          async receive(msg, ctx) {
+            send({ event: 'job', by, job: msg?.job, at: Date.now() })
+            if (holdMs > 0) await delay(holdMs)
+            ctx.reply({ by, job: msg?.job })
+          },
+        })
+      }
+      return {}
     }
     case 'sendNumbered': {
       const { to, first, count, ttlMs } = command

@@ -115,6 +115,8 @@ export interface NodeWorker {
       logFile?: string
       clientHosts?: Record<string, string>
       sqlite?: string
+      /** NATS storage (`natsStorage`'s options) instead of SQLite. */
+      nats?: { servers: string | string[]; bucket?: string; leaseTtlMs?: number }
       counter?: boolean
       authenticate?: WorkerAuthenticate
       /** No `deadletter` event per dead letter (a flood's would swamp the channel): `metrics` counts them. */

@@ -31,8 +31,11 @@ export function untilReady(node: Node, ids: readonly string[]): Promise<void> {
       ? node.connectionState === 'online'
       : ids.every((id) => node.members().some((member) => member.id === id && member.status === 'up'))
   return new Promise((resolve) => {
+    // a member back from suspect to up is no event: look again now and then too
+    const timer = setInterval(() => check(), 50)
     const check = () => {
       if (!ready()) return
+      clearInterval(timer)
       node.off('member-up', check)
       node.off('connection', check)
       resolve()
