@@ -155,6 +155,13 @@ export class PendingAsks {
     this.outcome?.({ node: entry.node, answered, error, openedAt: entry.openedAt })
   }
 
+  /** The asks to `node` that do not wait for it (the ones {@link failTo} would fail). */
+  failingTo(node: string): Set<number> {
+    const ids = new Set<number>()
+    for (const id of this.byNode.get(node) ?? []) if (!this.pending.get(id)!.waitForNode) ids.add(id)
+    return ids
+  }
+
   /** Fails the asks to `node` that do not wait for it (it is down, or unknown): `error` says why. */
   failTo(node: string, error: () => Error): void {
     for (const id of [...(this.byNode.get(node) ?? [])]) {

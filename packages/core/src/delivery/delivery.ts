@@ -1,3 +1,4 @@
+import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { PeerLink } from '../link/peerLink.js'
 import { CLOSE_CODES } from '../transport/transport.js'
 import { dataHead } from '../wire/codec.js'
@@ -144,6 +145,23 @@ export class Delivery {
     this.host.undeliverable(old.envelope, refused.reason, refused.detail)
     if (refused.seq <= stream.sentThrough) this.counters.resent += stream.rewind(this.host.clock.now())
     this.pump(stream)
+  }
+
+  /**
+   * The asks `askIds` to `node` are over (failed, or sent to another node):
+   * their messages not yet acknowledged are worth nothing now, and go as skips
+   * (a node that comes back must not handle an ask nobody waits for). With a
+   * `reason`, each is a dead letter; without, it went elsewhere.
+   */
+  withdrawAsks(node: string, askIds: ReadonlySet<number>, reason?: DeadLetterReason): void {
+    const stream = this.out.get(node)
+    if (stream === undefined || askIds.size === 0) return
+    const withdrawn = stream.withdraw(askIds, (entry) => this.skipFor(stream, entry.seq))
+    if (withdrawn.length === 0) return
+    stream.trimSkips()
+    if (this.held.has(stream)) this.recountHeld()
+    if (reason !== undefined)
+      for (const entry of withdrawn) this.host.undeliverable(entry.envelope, reason, 'the ask ended first')
   }
 
   /** Membership says `node` is gone: hold what is queued for it; asks fail. */

@@ -127,6 +127,18 @@ export class OutStream {
     return expired
   }
 
+  /** Replaces the unacknowledged messages of asks `askIds` by skips; returns the entries replaced. */
+  withdraw(askIds: ReadonlySet<number>, skip: (entry: OutEntry) => OutEntry): OutEntry[] {
+    const withdrawn: OutEntry[] = []
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i]!
+      if (entry.envelope.type !== 'message' || !askIds.has(entry.envelope.askId)) continue
+      this.replace(skip(entry))
+      withdrawn.push(entry)
+    }
+    return withdrawn
+  }
+
   /** Puts `entry` in the place of the unacknowledged entry at its position; returns the one it replaced. */
   replace(entry: OutEntry): OutEntry | undefined {
     const index = this.head + entry.seq - this.ackedThrough - 1

@@ -393,8 +393,12 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
 
   unreachable(node: string, reason: 'down' | 'left' | 'unknown'): void {
     // what entities there had not answered goes to their next owners first; asks to the node itself fail
-    if (reason !== 'unknown') this.entities.ownerLost(node)
+    const failing = this.asks.failingTo(node)
+    const moved = reason === 'unknown' ? undefined : this.entities.ownerLost(node)
+    // their messages must not reach the node if it comes back: nobody waits for those answers any more
+    if (moved !== undefined) this.delivery?.withdrawAsks(node, moved)
     this.mail.unreachable(node, reason)
+    this.delivery?.withdrawAsks(node, failing, reason === 'unknown' ? 'no-such-node' : 'node-down')
   }
 
   // ---- ClusterHost ----

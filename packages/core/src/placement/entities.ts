@@ -178,13 +178,16 @@ export class Entities {
     return promise
   }
 
-  /** `node` is down or gone: what was asked of entities there goes to their next owners. */
-  ownerLost(node: string): void {
+  /** `node` is down or gone: what was asked of entities there goes to their next owners; returns those asks. */
+  ownerLost(node: string): Set<number> {
+    const moved = new Set<number>()
     for (const { id, entity } of this.node.asks.entityAsksTo(node)) {
       const owner = this.ownerOf(entity.kind, entity.key, node) ?? ''
       this.node.asks.retarget(id, owner)
+      moved.add(id)
       if (owner !== '') this.send(id, entity, owner, this.node.holdTtlMs)
     }
+    return moved
   }
 
   /** Members changed: keys move to their new owners, and asks that had no owner get one. */
