@@ -199,6 +199,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
         linkOf: (id) => this.linkOf(id),
         idOfUrl: (url) => this.idOfUrl(url),
         members: () => this.membership.others(),
+        urlOf: (id) => this.membership.get(id)?.url,
         dial: (url) => this.dial(url),
         makeBackoff: () => this.makeBackoff(),
       })
@@ -531,6 +532,11 @@ export class Cluster implements LinkHost, ConnectionsHost {
     const peer = link.peer
     if (peer === undefined) return
     const known = this.membership.get(link.peerId)
+    if (!link.isUp && known !== undefined && known.incarnation > peer.incarnation) {
+      // the link is to an earlier run of the peer, which membership knows has restarted: it says nothing now
+      if (known.role === 'hub') this.mesh?.connectHubs()
+      return
+    }
     if (
       !link.isUp &&
       known?.via !== undefined &&

@@ -19,6 +19,8 @@ export interface MeshHost {
   members(): Iterable<MemberRecord>
   /** Dials `url` and attaches the link. */
   dial(url: string): Promise<PeerLink | undefined>
+  /** Where hub `id` listens now, as the member table says (it may have restarted on another port). */
+  urlOf(id: string): string | undefined
   makeBackoff(): Backoff
 }
 
@@ -73,7 +75,7 @@ export class HubMesh {
         return
       }
       try {
-        await this.host.dial(link.peer?.url ?? url)
+        await this.host.dial(this.host.urlOf(link.peerId) ?? link.peer?.url ?? url)
       } catch (error) {
         if (error instanceof HandshakeClosedError && FINAL_CLOSE_CODES.has(error.closeCode)) {
           this.dialing.delete(link.peerId) // refused for good: dialing again will not change that
