@@ -118,6 +118,20 @@ describe.each([memoryEngine(), sqliteEngine(), natsEngine()])('$name storage', (
     expect(await storage.renew(a!, HELD_MS)).toBeUndefined()
   })
 
+  it('renews many leases at once, as renew does each: lost ones come back undefined', async () => {
+    const storage = open()
+    const held = await Promise.all(['k1', 'k2', 'k3'].map((key) => storage.acquire(key, 'a', HELD_MS)))
+    await storage.release(held[1]!)
+    const renewed = await storage.renewAll!(
+      held.map((lease) => lease!),
+      HELD_MS,
+    )
+    expect(renewed.map((lease) => lease?.key)).toEqual(['k1', undefined, 'k3'])
+    expect(renewed[0]!.token).toBeGreaterThan(held[0]!.token)
+    expect(await storage.renew(held[0]!, HELD_MS)).toBeUndefined() // the old token is stale now
+    expect(await storage.acquire('k3', 'b', HELD_MS)).toBeUndefined()
+  })
+
   it('ignores a release or renewal with a stale or forged lease', async () => {
     const storage = open()
     const first = await storage.acquire('k', 'a', HELD_MS)

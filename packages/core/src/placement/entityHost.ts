@@ -244,10 +244,10 @@ export class EntityHost {
     const now = this.node.clock.now()
     const storage = this.node.storage!
     const activations = [...this.active.values()]
-    const renewed = await Promise.all(
-      activations.map((activation) =>
-        storage.renew(activation.lease, this.node.leaseMs).catch(() => undefined),
-      ),
+    const renewed = await renewLeases(
+      storage,
+      activations.map((activation) => activation.lease),
+      this.node.leaseMs,
     )
     activations.forEach((activation, i) => {
       const lease = renewed[i]
@@ -278,4 +278,18 @@ export class EntityHost {
     await activation.cell?.stop()
     await this.node.storage!.release(activation.lease).catch(() => undefined)
   }
+}
+
+/** Renews `leases`, in one call if the engine can; a lease that could not be renewed is `undefined`. */
+async function renewLeases(
+  storage: Storage,
+  leases: readonly Lease[],
+  ttlMs: number,
+): Promise<Array<Lease | undefined>> {
+  if (leases.length === 0) return []
+  if (storage.renewAll !== undefined) {
+    const renewed = await storage.renewAll(leases, ttlMs).catch(() => undefined)
+    if (renewed !== undefined) return renewed
+  }
+  return Promise.all(leases.map((lease) => storage.renew(lease, ttlMs).catch(() => undefined)))
 }

@@ -62,6 +62,9 @@ export function memoryStorage(options: MemoryStorageOptions = {}): Storage & Asy
       if (!held(row) || row.owner !== lease.owner || row.token !== lease.token) return undefined
       return grant(lease.key, lease.owner, ttlMs)
     },
+    renewAll(leases, ttlMs) {
+      return Promise.all(leases.map((lease) => this.renew(lease, ttlMs)))
+    },
     async release(lease) {
       checkOpen()
       const row = leases.get(lease.key)

@@ -44,6 +44,13 @@ export interface Storage {
    * (then `acquire` again). A lease that expired is lost even if nobody took it yet.
    */
   renew(lease: Lease, ttlMs: number): Promise<Lease | undefined>
+  /**
+   * Optional: renews many leases at once (as `renew` does each), for an engine
+   * that can do it in one go, e.g. one transaction. A node hosting thousands
+   * of entities renews them all every third of their lease: without this, that
+   * is a call per lease.
+   */
+  renewAll?(leases: readonly Lease[], ttlMs: number): Promise<Array<Lease | undefined>>
   /** Gives the lease up, if it is still held by this lease's owner and token; otherwise does nothing. */
   release(lease: Lease): Promise<void>
   /** The value stored under `key`, with its revision; `undefined` if none. */

@@ -201,6 +201,10 @@ export function natsStorage(options: NatsStorageOptions): Storage & AsyncDisposa
         return token === undefined ? undefined : { ...lease, token }
       })
     },
+    renewAll(leases, ttlMs) {
+      // each on its own (requests to the server go out together): the same as renew, lease by lease
+      return Promise.all(leases.map((lease) => this.renew(lease, ttlMs)))
+    },
     async release(lease) {
       return call(`release "${lease.key}"`, async ({ leases }) => {
         const name = encodeKey(lease.key)

@@ -90,6 +90,11 @@ export function sqliteStorage(file: string, options: SqliteStorageOptions = {}):
     const held = row?.owner === lease.owner && row.token === lease.token && row.expiresAt > Date.now()
     return held ? grant(lease.key, lease.owner, lease.token + 1, ttlMs) : undefined
   })
+  // one transaction (one lock, one sync) for every lease a node holds, however many
+  const renewAll = db.transaction(
+    (leases: readonly Lease[], ttlMs: number): Array<Lease | undefined> =>
+      leases.map((lease) => renew(lease, ttlMs)),
+  )
   const write = db.transaction((key: string, value: Buffer, revision: number): number | undefined => {
     const written = revision === 0 ? insertState.run(key, value) : updateState.run(value, key, revision)
     return written.changes === 1 ? revision + 1 : undefined
@@ -122,6 +127,10 @@ export function sqliteStorage(file: string, options: SqliteStorageOptions = {}):
     async renew(lease, ttlMs) {
       assertDuration('ttlMs', ttlMs)
       return call(`renew "${lease.key}"`, () => renew.immediate(lease, ttlMs))
+    },
+    async renewAll(leases, ttlMs) {
+      assertDuration('ttlMs', ttlMs)
+      return call(`renew ${leases.length} leases`, () => renewAll.immediate(leases, ttlMs))
     },
     async release(lease) {
       call(`release "${lease.key}"`, () => releaseLease.run(lease.key, lease.owner, lease.token))
