@@ -193,7 +193,7 @@ describe('the packed packages, installed from their tarballs', () => {
       console.log(await node.ask('echo@packed', 'pong', { timeoutMs: 1000 }))
       console.log((await node.ask('troupe.inspector@packed', { type: 'inspect' }, { timeoutMs: 1000 })).id)
       const metrics = await (await fetch(node.url.replace('ws', 'http') + '/metrics')).text()
-      console.log(metrics.includes('# TYPE troupe_messages_sent_total counter'))
+      console.log(String(metrics.includes('# TYPE troupe_messages_sent_total counter')))
       await node.close()`
     expect(sh('node', ['--input-type=module', '-e', script], consumer).trim().split('\n')).toEqual([
       'pong',
