@@ -15,11 +15,11 @@ const REGULAR: Record<string, () => Promise<Benchmark>> = {
   ask: async () => (await import('./ask/ask.js')).benchAsk,
   relay: async () => (await import('./relay/relay.js')).benchRelay,
   cluster: async () => (await import('./cluster/cluster.js')).benchCluster,
+  groups: async () => (await import('./groups/groups.js')).benchGroups,
 }
 /** Minutes each: only when named. */
 const LONG: Record<string, () => Promise<Benchmark>> = {
   entities: async () => (await import('./entities/entities.js')).benchEntities,
-  groups: async () => (await import('./groups/groups.js')).benchGroups,
   capacity: async () => (await import('./capacity/capacity.js')).benchCapacity,
   soak: async () => (await import('./soak.js')).benchSoak,
 }

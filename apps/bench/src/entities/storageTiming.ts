@@ -7,7 +7,7 @@
 import type { Storage } from '@troupe/node'
 import { createHistogram, type Histogram, type LatencySummary, summarize } from '../shared/histogram.js'
 
-const METHODS = ['acquire', 'renew', 'release', 'read', 'write'] as const
+const METHODS = ['acquire', 'renew', 'renewAll', 'release', 'read', 'write'] as const
 
 /** A storage method that is timed. */
 export type StorageMethod = (typeof METHODS)[number]
@@ -39,6 +39,12 @@ export function timeStorage(inner: Storage): TimedStorage {
     renew: timed('renew', (lease: Parameters<Storage['renew']>[0], ttlMs: number) =>
       inner.renew(lease, ttlMs),
     ),
+    // passed on only where the storage has it: without it, hosts renew lease by lease
+    ...(inner.renewAll && {
+      renewAll: timed('renewAll', (leases: Parameters<Storage['renew']>[0][], ttlMs: number) =>
+        inner.renewAll!(leases, ttlMs),
+      ),
+    }),
     release: timed('release', (lease: Parameters<Storage['release']>[0]) => inner.release(lease)),
     read: timed('read', (key: string) => inner.read(key)),
     write: timed('write', (key: string, value: Uint8Array, revision: number) =>

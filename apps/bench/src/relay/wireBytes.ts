@@ -19,7 +19,8 @@ import { startByteProxy } from '../shared/byteProxy.js'
 import { formatBytes, printTable } from '../shared/stats.js'
 import { sleep } from '../shared/time.js'
 
-const IDLE_SECONDS = 2
+/** Two idle client heartbeat periods (`clientHeartbeatMs`, 5 s): a shorter window could see none. */
+const IDLE_SECONDS = 10
 const ASKS = 1_000
 const PACED_RATE = 1_000
 const PACED_SECONDS = 2

@@ -259,8 +259,11 @@ export class EntityHost {
         void activation.cell?.stop()
       }
     })
-    await this.passivateIdle(now)
-    if (!this.closed) this.timer = this.node.clock.setTimeout(() => void this.tick(), this.node.leaseMs / 3)
+    if (this.closed) return
+    // not after the passivations: thousands of entities moving away at a join take seconds to stop, and
+    // every lease left here would lapse meanwhile
+    this.timer = this.node.clock.setTimeout(() => void this.tick(), this.node.leaseMs / 3)
+    void this.passivateIdle(now)
   }
 
   private async passivateIdle(now: number): Promise<void> {
