@@ -6,7 +6,7 @@ import {
   type Storage,
   TroupeError,
 } from '@troupe/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
 
 let cluster: MemoryCluster | undefined
@@ -144,6 +144,74 @@ describe('entities', () => {
     expect(moved).toBeGreaterThan(0)
     expect(moved).toBeLessThan(keys.length) // only the keys the newcomer now owns
     expect(nodes.reduce((n, node) => n + node.metrics().entities.passivated, 0)).toBe(moved)
+  })
+
+  it('keeps renewing the leases it holds while entities moving away are still stopping', async () => {
+    const c = memoryCluster()
+    cluster = c
+    const inner = memoryStorage({ clock: c.clock })
+    // releases held until the end of the test: the passivations of the keys that move away do not finish
+    const held: Array<() => void> = []
+    let holding = true
+    const storage: Storage = {
+      ...inner,
+      release: (lease) =>
+        holding
+          ? new Promise<void>((resolve) => held.push(() => void inner.release(lease).then(resolve)))
+          : inner.release(lease),
+    }
+    // a handler that waits for the test: entities busy when h3 joins move only once idle, at a renewal tick
+    let gate: Promise<void> = Promise.resolve()
+    let open = () => {}
+    const counterOn =
+      (on: string): EntityFactory<'inc', { n: number; on: string }> =>
+      () => ({
+        async receive(_msg, ctx) {
+          await gate
+          const state = ctx.state as { n?: number }
+          state.n = (state.n ?? 0) + 1
+          ctx.reply({ n: state.n, on })
+        },
+      })
+    const nodes: Node[] = []
+    for (const id of ['h1', 'h2', 'h3']) {
+      const node = await c.start(id, nodes.length === 0 ? [] : ['h1'], { storage })
+      if (id !== 'h3') node.define('counter', counterOn(id), { idleMs: 30_000 })
+      nodes.push(node)
+    }
+    await c.run(500)
+    const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`)
+    const ask = () =>
+      keys.map((key) =>
+        nodes[2]!.entity<'inc', { n: number; on: string }>('counter', key).ask('inc', { timeoutMs: 10_000 }),
+      )
+    try {
+      expect((await settled(c, ask())).map((answer) => answer.n)).toEqual(keys.map(() => 1))
+      gate = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      const second = ask()
+      await c.run(200)
+      nodes[2]!.define('counter', counterOn('h3'), { idleMs: 30_000 })
+      await c.run(200)
+      open()
+      expect((await settled(c, second)).map((answer) => answer.n)).toEqual(keys.map(() => 2))
+      await c.run(5_000)
+
+      const third = await settled(c, ask())
+      expect(third.map((answer) => answer.n)).toEqual(keys.map(() => 3))
+      const stayed = keys.filter((_, i) => third[i]!.on !== 'h3')
+      expect(stayed.length).toBeGreaterThan(0)
+      expect(stayed.length).toBeLessThan(keys.length)
+      // the moves' releases still hang, yet the keys that stayed kept their leases: nobody could take them
+      expect(held.length).toBe(keys.length - stayed.length)
+      for (const key of stayed)
+        expect(await inner.acquire(`counter:${key}`, 'intruder', 1_000)).toBeUndefined()
+      expect(nodes.reduce((fenced, node) => fenced + node.metrics().entities.fenced, 0)).toBe(0)
+    } finally {
+      holding = false
+      for (const release of held) release()
+    }
   })
 
   it('keeps one activation across a partition: the cut-off owner keeps its lease, the others wait', async () => {
