@@ -6,7 +6,7 @@ import {
   type Storage,
   TroupeError,
 } from '@troupe/core'
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
 
 let cluster: MemoryCluster | undefined
