@@ -68,6 +68,23 @@ const kB = (bytes) => (bytes / 1000).toFixed(1)
 const min = Buffer.byteLength(code)
 const gzip = gzipSync(code, { level: 9 }).byteLength
 console.log(`core + browser adapter: ${kB(min)} kB min, ${kB(gzip)} kB min+gzip (target < ${TARGET_KB} kB)`)
+
+// where the bytes come from: rendered (tree-shaken, not yet minified) length per folder or package
+const byPart = new Map()
+for (const chunk of chunks.filter((chunk) => chunk.type === 'chunk')) {
+  for (const [id, module] of Object.entries(chunk.modules)) {
+    const inPackage = id.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)
+    const inSource = id.match(/packages\/([^/]+)\/src\/(?:([^/]+)\/)?/)
+    const part = inPackage?.[1] ?? (inSource ? `${inSource[1]}/${inSource[2] ?? '.'}` : id.replace(/^\0/, ''))
+    byPart.set(part, (byPart.get(part) ?? 0) + module.renderedLength)
+  }
+}
+const rendered = [...byPart.values()].reduce((sum, bytes) => sum + bytes, 0)
+console.log('rendered size by part (before minifying):')
+for (const [part, bytes] of [...byPart].sort((a, b) => b[1] - a[1]).filter(([, bytes]) => bytes >= 1000))
+  console.log(
+    `  ${part.padEnd(28)} ${kB(bytes).padStart(6)} kB  ${((100 * bytes) / rendered).toFixed(0).padStart(3)} %`,
+  )
 if (gzip >= TARGET_KB * 1000) {
   console.error(`over the target of ${TARGET_KB} kB min+gzip`)
   process.exitCode = 1
