@@ -198,7 +198,7 @@ export class Cluster implements LinkHost, ConnectionsHost {
         links: this.hubLinks,
         linkOf: (id) => this.linkOf(id),
         idOfUrl: (url) => this.idOfUrl(url),
-        members: () => this.membership.others(),
+        hubs: () => this.membership.hubs(),
         urlOf: (id) => this.membership.get(id)?.url,
         dial: (url) => this.dial(url),
         makeBackoff: () => this.makeBackoff(),

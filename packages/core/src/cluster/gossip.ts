@@ -43,17 +43,17 @@ export class Gossip {
 
   /** What a newly linked peer learns at once: everything for a hub, the hubs for a client. */
   welcome(link: PeerLink): void {
-    const rows = this.host.membership.list()
     if (link.role === 'hub') {
+      const rows = this.host.membership.list()
       link.sendControl({ type: 'gossip', members: rows.filter((row) => this.tellsHubs(row)) })
     } else {
-      link.sendControl({ type: 'gossip', members: rows.filter((row) => row.role === 'hub').map(forClients) })
+      link.sendControl({ type: 'gossip', members: this.host.membership.hubs().map(forClients) })
     }
   }
 
   /** Anti-entropy: every hub link hears the hub rows again now and then. */
   refresh(): void {
-    const hubs = this.host.membership.list().filter((row) => row.role === 'hub')
+    const hubs = this.host.membership.hubs()
     for (const link of this.host.hubLinks.values())
       if (link.isUp) link.sendControl({ type: 'gossip', members: hubs })
   }

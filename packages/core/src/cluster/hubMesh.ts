@@ -16,7 +16,8 @@ export interface MeshHost {
   readonly links: ReadonlyMap<string, PeerLink>
   linkOf(id: string): PeerLink
   idOfUrl(url: string): string | undefined
-  members(): Iterable<MemberRecord>
+  /** Every hub in the member table, this one included. */
+  hubs(): Iterable<MemberRecord>
   /** Dials `url` and attaches the link. */
   dial(url: string): Promise<PeerLink | undefined>
   /** Where hub `id` listens now, as the member table says (it may have restarted on another port). */
@@ -96,8 +97,8 @@ export class HubMesh {
   connectHubs(): void {
     if (this.host.isClosed()) return
     const now = this.host.clock.now()
-    for (const member of this.host.members()) {
-      if (member.role !== 'hub' || member.url === undefined || member.status === 'left') continue
+    for (const member of this.host.hubs()) {
+      if (member.id === this.host.selfId || member.url === undefined || member.status === 'left') continue
       const link = this.host.links.get(member.id)
       if (link?.isUp || this.dialing.has(member.id)) continue
       const target = link ?? this.host.linkOf(member.id)

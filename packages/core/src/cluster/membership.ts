@@ -34,6 +34,8 @@ export class Membership {
   private readonly fading = new Map<string, number>()
   /** Members by the entity kinds they host. */
   private readonly byKind = new Map<string, Set<string>>()
+  /** The other hubs: a hub's table holds thousands of clients and a handful of hubs. */
+  private readonly hubIds = new Set<string>()
   /**
    * Rows another hub gave for a client this node still had a link to (so its
    * own view won): the client is behind that hub now, if this link drops.
@@ -62,11 +64,20 @@ export class Membership {
     return this.table.values()
   }
 
+  /** Every hub, this node first if it is one; without walking the clients. */
+  hubs(): MemberRecord[] {
+    const hubs = this.self.role === 'hub' ? [this.self] : []
+    for (const id of this.hubIds) hubs.push(this.table.get(id)!)
+    return hubs
+  }
+
   /** Records what this node saw itself (a link's handshake, its failure detector, a bye). */
   observe(record: MemberRecord, now: number): void {
     const previous = this.table.get(record.id)
     if (previous !== undefined && sameRecord(previous, record)) return
     this.table.set(record.id, record)
+    if (record.role === 'hub') this.hubIds.add(record.id)
+    else this.hubIds.delete(record.id)
     this.indexKinds(record.id, previous?.kinds ?? [], record.kinds)
     if (alive(record)) this.fading.delete(record.id)
     else if (!this.fading.has(record.id) || alive(previous)) this.fading.set(record.id, now)
@@ -170,6 +181,7 @@ export class Membership {
     this.fading.delete(id)
     if (record === undefined) return
     this.table.delete(id)
+    this.hubIds.delete(id)
     this.elsewhere.delete(id)
     this.indexKinds(id, record.kinds, [])
     this.events.freed(record)
