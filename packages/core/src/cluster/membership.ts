@@ -96,7 +96,8 @@ export class Membership {
    * row). A newer incarnation always wins. For
    * the same incarnation, this node's own view of a peer it links to wins;
    * otherwise the hub a client sits behind (or, for a client node, its own hub)
-   * is believed, and anyone is believed that a member left or went down.
+   * is believed, and anyone is believed that a member left or went down, but
+   * for a hub that lost a client another hub has since reported alive.
    */
   merge(
     record: MemberRecord,
@@ -110,6 +111,16 @@ export class Membership {
     const stale = known !== undefined && record.incarnation < known.incarnation
     const authoritative = record.via === source || this.self.role === 'client'
     const gone = record.status === 'down' || record.status === 'left'
+    // a hub's bad news of its own link to a client that another hub has since said is alive behind it: the
+    // client moved on, and that other hub speaks for it now (and will tell when it is gone)
+    const movedOn =
+      !newer &&
+      this.self.role === 'hub' &&
+      record.via === source &&
+      known.via !== source &&
+      alive(known) &&
+      (record.status === 'suspect' || record.status === 'down')
+    if (movedOn) return false
     if (newer || (!stale && !observesDirectly(record.id) && (authoritative || gone))) {
       this.observe(record, now)
       return false

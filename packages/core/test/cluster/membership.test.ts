@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { Membership } from '../../src/cluster/membership.js'
+import type { MemberRecord } from '../../src/wire/envelope.js'
 import { type MemoryCluster, memberEvents, memoryCluster, statusOf } from './harness.js'
 
 let cluster: MemoryCluster
@@ -121,5 +123,37 @@ describe('membership', () => {
     await cluster.run(6_000)
     expect(statusOf(h1, 'h2')).toBe('up')
     expect(h2.members().find((m) => m.id === 'h1')).toMatchObject({ status: 'up', incarnation: 2 })
+  })
+})
+
+describe('a hub merging what other hubs say of a client', () => {
+  const row = (status: 'up' | 'suspect' | 'down', via: string): MemberRecord => ({
+    id: 'c',
+    role: 'client',
+    incarnation: 7,
+    status,
+    via,
+    url: undefined,
+    principal: undefined,
+    kinds: [],
+  })
+  const hub = () =>
+    new Membership(
+      { ...row('up', 'h3'), id: 'h3', role: 'hub', via: undefined },
+      { event: () => {}, changed: () => {}, freed: () => {} },
+    )
+  const notLinked = () => false
+
+  it("ignores the hub a client left when it says it lost the client, after the client's new hub said it has it", () => {
+    const membership = hub()
+    membership.merge(row('up', 'h1'), 'h1', notLinked, 0)
+    membership.merge(row('up', 'h2'), 'h2', notLinked, 1)
+    // h1's gossip of its dropped link, overtaken by the move it reports
+    membership.merge(row('suspect', 'h1'), 'h1', notLinked, 2)
+    membership.merge(row('down', 'h1'), 'h1', notLinked, 3)
+    expect(membership.get('c')).toMatchObject({ status: 'up', via: 'h2' })
+    // the hub it is behind now is believed
+    membership.merge(row('down', 'h2'), 'h2', notLinked, 4)
+    expect(membership.get('c')).toMatchObject({ status: 'down', via: 'h2' })
   })
 })
