@@ -61,42 +61,50 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Tracing {
   // whether an SDK is registered, looked up once per turn of the event loop: without one, a send costs
   // one check (the API's own look-ups would cost a fast local send a third of its time)
   let sdk: boolean | undefined
-  const sdkRegistered = (): boolean => {
-    if (sdk === undefined) {
-      const provider = trace.getTracerProvider()
-      sdk = !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(name) !== undefined
-      queueMicrotask(() => {
-        sdk = undefined
-      })
-    }
+  const lookUpSdk = (): boolean => {
+    const provider = trace.getTracerProvider()
+    sdk = !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(name) !== undefined
+    hooks.dormant = !sdk
+    queueMicrotask(() => {
+      sdk = undefined
+      hooks.dormant = false
+    })
     return sdk
   }
+  const sdkRegistered = (): boolean => sdk ?? lookUpSdk()
 
-  return {
-    outgoing(kind, to, fanOut): OutgoingSpan | undefined {
-      if (!sdkRegistered()) return undefined
-      const active = trace.getSpan(context.active())
-      const group = fanOut === undefined ? undefined : fanOuts.get(fanOut)
-      if (active === undefined && group === undefined) return undefined
-      const links: Link[] = group === undefined ? [] : [{ context: group.spanContext() }]
-      const span = tracer().startSpan(`${kind} ${to}`, {
-        kind: kind === 'ask' ? SpanKind.CLIENT : SpanKind.PRODUCER,
-        links,
-        attributes: messagingAttributes(kind === 'ask' ? 'ask' : 'send', to),
-      })
-      const spanContext = span.spanContext()
-      if (!isSpanContextValid(spanContext)) {
+  // apart from the check, so that what every send calls stays small enough to be inlined
+  const startOutgoing = (
+    kind: 'send' | 'ask',
+    to: string,
+    fanOut: FanOutSpan | undefined,
+  ): OutgoingSpan | undefined => {
+    const active = trace.getSpan(context.active())
+    const group = fanOut === undefined ? undefined : fanOuts.get(fanOut)
+    if (active === undefined && group === undefined) return undefined
+    const links: Link[] = group === undefined ? [] : [{ context: group.spanContext() }]
+    const span = tracer().startSpan(`${kind} ${to}`, {
+      kind: kind === 'ask' ? SpanKind.CLIENT : SpanKind.PRODUCER,
+      links,
+      attributes: messagingAttributes(kind === 'ask' ? 'ask' : 'send', to),
+    })
+    const spanContext = span.spanContext()
+    if (!isSpanContextValid(spanContext)) {
+      span.end()
+      return undefined
+    }
+    return {
+      context: format(spanContext),
+      end(error?: unknown) {
+        if (error !== undefined) failed(span, error)
         span.end()
-        return undefined
-      }
-      return {
-        context: format(spanContext),
-        end(error?: unknown) {
-          if (error !== undefined) failed(span, error)
-          span.end()
-        },
-      }
-    },
+      },
+    }
+  }
+
+  const hooks: Tracing & { dormant: boolean } = {
+    dormant: false,
+    outgoing: (kind, to, fanOut) => (sdkRegistered() ? startOutgoing(kind, to, fanOut) : undefined),
 
     incoming(kind, to, carried, handle) {
       if (!sdkRegistered()) return handle()
@@ -129,6 +137,7 @@ export function openTelemetry(options: OpenTelemetryOptions = {}): Tracing {
       return handle
     },
   }
+  return hooks
 }
 
 function messagingAttributes(operation: string, to: string): Record<string, string> {

@@ -206,7 +206,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     fanOut?: FanOutSpan,
   ): boolean {
     const ref = this.resolve(target)
-    const span = this.tracing?.outgoing('send', ref.address, fanOut)
+    const tracing = this.tracing
+    const span =
+      tracing === undefined || tracing.dormant ? undefined : tracing.outgoing('send', ref.address, fanOut)
     const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id, trace: span?.context }
     if (span === undefined) {
       if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
@@ -236,7 +238,9 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (!remote) prepareValue(message, 'message')
     const waitForNode = options?.waitForNode === true
     const { id, promise } = this.asks.open(ref.address, ref.nodeId, timeoutMs, waitForNode)
-    const span = this.tracing?.outgoing('ask', ref.address, fanOut)
+    const tracing = this.tracing
+    const span =
+      tracing === undefined || tracing.dormant ? undefined : tracing.outgoing('ask', ref.address, fanOut)
     if (span !== undefined)
       promise.then(
         () => span.end(),

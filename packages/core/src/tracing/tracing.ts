@@ -21,6 +21,13 @@ export interface FanOutSpan {
  */
 export interface Tracing {
   /**
+   * True while no trace can be active (no SDK registered): a message then
+   * leaves without calling {@link outgoing} at all. Read on every send, so an
+   * implementation keeps it a plain property, and true only as long as it is
+   * sure (`openTelemetry()` looks again on the next turn of the event loop).
+   */
+  readonly dormant?: boolean
+  /**
    * A message leaves for `to`: the span for it, child of the active span, or
    * undefined when there is no active trace (then the message carries nothing).
    * `fanOut`: the broadcast or askAll it is part of, to link to.

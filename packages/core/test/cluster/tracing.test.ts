@@ -129,6 +129,30 @@ describe('tracing', () => {
     expect(server!.spanContext().traceId).toBe(spanNamed(spans, 'click').spanContext().traceId)
   })
 
+  it('skips the hooks while no SDK is registered, and traces once one is, without a new node', async () => {
+    trace.disable()
+    try {
+      const c = memoryCluster()
+      cluster = c
+      const tracing = openTelemetry()
+      const node = await c.start('solo', [], { tracing })
+      node.spawn('sink', { receive() {} })
+      node.send('sink@solo', 1)
+      expect(tracing.dormant).toBe(true) // for the rest of this turn, sends do not call the hooks
+      await c.run(10)
+      expect(tracing.dormant).toBe(false) // looked at again on the next turn
+      provider.register()
+      await trace.getTracer('test').startActiveSpan('outer', async (outer) => {
+        node.send('sink@solo', 2)
+        outer.end()
+      })
+      await c.run(50)
+      expect(exporter.getFinishedSpans().map((span) => span.name)).toContain('send sink@solo')
+    } finally {
+      provider.register()
+    }
+  })
+
   it('creates nothing and sends nothing outside a trace', async () => {
     const { c, tab, worker } = await threeNodes()
     let active: unknown = 'not run'
