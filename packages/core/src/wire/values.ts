@@ -148,6 +148,8 @@ export function decodeValue(bytes: Uint8Array, refs?: (address: string) => unkno
  * with a stand-in the decoder turns back into `undefined`.
  */
 export function prepareValue(value: unknown, root: string): unknown {
+  // most messages are a number or a string: nothing to look into, nothing to allocate
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value
   const path: Array<string | number> = []
   return needsStandIn(value, path, root, 0) ? withStandIns(value) : value
 }
