@@ -35,6 +35,15 @@ const spawnRecorder = (name) => {
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** How the ask `ask()` makes ended, as plain data: its reply, or its error's code, reason and message. */
+async function outcomeOf(ask) {
+  try {
+    return { ok: true, value: await ask() }
+  } catch (error) {
+    return { ok: false, code: error?.code, reason: error?.reason, message: String(error?.message ?? error) }
+  }
+}
+
 /**
  * The `authenticate` hook a hub gets from `start`'s `authenticate` option (hooks cannot cross IPC):
  * - `{ mode: 'any' }`: every token gets in, as a principal named by the token (or the node id): a naive app;
@@ -213,38 +222,16 @@ async function handle(command) {
       return { received: list.filter((m) => m?.from === command.from).map((m) => m.seq) }
     }
     case 'askEntity':
-      try {
-        const ref = node.entity(command.kind, command.key)
-        return {
-          result: { ok: true, value: await ref.ask(command.message, { timeoutMs: command.timeoutMs }) },
-        }
-      } catch (error) {
-        return {
-          result: {
-            ok: false,
-            code: error?.code,
-            reason: error?.reason,
-            message: String(error?.message ?? error),
-          },
-        }
+      return {
+        result: await outcomeOf(() =>
+          node.entity(command.kind, command.key).ask(command.message, { timeoutMs: command.timeoutMs }),
+        ),
       }
     case 'ask':
-      try {
-        return {
-          result: {
-            ok: true,
-            value: await node.ask(command.to, command.message, { timeoutMs: command.timeoutMs }),
-          },
-        }
-      } catch (error) {
-        return {
-          result: {
-            ok: false,
-            code: error?.code,
-            reason: error?.reason,
-            message: String(error?.message ?? error),
-          },
-        }
+      return {
+        result: await outcomeOf(() =>
+          node.ask(command.to, command.message, { timeoutMs: command.timeoutMs }),
+        ),
       }
     case 'spawnSlow': {
       // answers every ask after `delayMs`, with `{ slow: message }`
