@@ -4,6 +4,9 @@
  */
 
 import type { Node } from '@troupe/browser'
+import type { SpanInfo } from '@troupe/test-support'
+
+export type { SpanInfo }
 
 /** What the browser node reports as its `'connection'` event: `'connecting' | 'online' | 'offline'`, .... */
 export type ConnectionState = Node['connectionState']
@@ -43,15 +46,6 @@ export interface MemberInfo {
 export type AskResult =
   | { ok: true; value: unknown }
   | { ok: false; code: string | undefined; reason: string | undefined; message: string }
-
-/** A finished OpenTelemetry span, as plain data (`kind`: 1 server, 2 client, 3 producer, 4 consumer). */
-export interface SpanInfo {
-  name: string
-  kind: number
-  traceId: string
-  spanId: string
-  parentSpanId: string | undefined
-}
 
 export interface TabApi {
   /**
