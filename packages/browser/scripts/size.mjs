@@ -1,28 +1,13 @@
 // `npm run size`: bundles @troupe/browser (core and every dependency included) for browsers the way an app's
 // bundler would, minified, and prints its size. No Node polyfills: the build fails if anything imports a
 // Node built-in. Core is taken from source, so no build is needed first.
-import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'vite'
+import { noNodeBuiltins } from '../../../scripts/noNodeBuiltins.mjs'
 
 const TARGET_KB = 20
 const packages = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
-const builtins = new Set(builtinModules)
-
-/** Fails the build on any import of a Node built-in, where Vite would only warn and stub it out. */
-const noNodeBuiltins = {
-  name: 'troupe:no-node-builtins',
-  enforce: 'pre',
-  resolveId(source, importer) {
-    if (source.startsWith('node:') || builtins.has(source) || builtins.has(source.split('/')[0])) {
-      this.error(
-        `${importer ?? 'the entry'} imports the Node built-in "${source}": the browser bundle must not`,
-      )
-    }
-    return null
-  },
-}
 
 let output
 try {

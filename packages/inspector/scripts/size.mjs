@@ -1,27 +1,12 @@
 // `npm run size -w @troupe/inspector`: bundles the inspector element for browsers the way an app's bundler
 // would (minified, every dependency included), prints its size, and fails if anything imports a Node
 // built-in. @troupe/core is taken from source; the element needs only its types, so none of it ships.
-import { builtinModules } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { build } from 'vite'
+import { noNodeBuiltins } from '../../../scripts/noNodeBuiltins.mjs'
 
 const packages = (path) => fileURLToPath(new URL(`../../${path}`, import.meta.url))
-const builtins = new Set(builtinModules)
-
-/** Fails the build on any import of a Node built-in, where Vite would only warn and stub it out. */
-const noNodeBuiltins = {
-  name: 'troupe:no-node-builtins',
-  enforce: 'pre',
-  resolveId(source, importer) {
-    if (source.startsWith('node:') || builtins.has(source) || builtins.has(source.split('/')[0])) {
-      this.error(
-        `${importer ?? 'the entry'} imports the Node built-in "${source}": the browser bundle must not`,
-      )
-    }
-    return null
-  },
-}
 
 const sizeOf = async (entry, name) => {
   const output = await build({
