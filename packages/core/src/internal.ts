@@ -16,6 +16,7 @@ import { Inbox as InboxImpl } from './transport/inbox.js'
 export { type CodecOptions, dataHead, type EncodedData, FrameCodec, joinFrame } from './wire/codec.js'
 export { ENVELOPE_CODES, PROTOCOL_VERSION } from './wire/codes.js'
 export type * from './wire/envelope.js'
+export { MAX_ASK_ID } from './wire/envelope.js'
 export { decodeValue, encodeValue } from './wire/values.js'
 
 // The declarations below are marked internal where they live, so `stripInternal` drops them from core's own

@@ -2,9 +2,11 @@ import { encode } from '@msgpack/msgpack'
 import { DEAD_LETTER_REASONS, ProtocolError } from '@troupe/core'
 import {
   dataHead,
+  ENVELOPE_CODES,
   type Envelope,
   FrameCodec,
   joinFrame,
+  MAX_ASK_ID,
   type MemberRecord,
   type MessageEnvelope,
 } from '@troupe/core/internal'
@@ -18,6 +20,7 @@ const address = fc
   .tuple(fc.array(segment, { minLength: 1, maxLength: 3 }), nodeId)
   .map(([parts, node]) => `${parts.join('/')}@${node}`)
 const uint = fc.maxSafeNat()
+const askId = fc.nat({ max: MAX_ASK_ID })
 const actorName = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('/'))
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 const role = fc.constantFrom('hub' as const, 'client' as const)
@@ -41,7 +44,7 @@ const message: fc.Arbitrary<MessageEnvelope> = fc.record({
   ...stream,
   to: address,
   from: optional(address),
-  askId: uint,
+  askId,
   body,
   trace: optional(fc.string()),
 })
@@ -70,7 +73,7 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     type: fc.constant('reply' as const),
     ...stream,
     dest: nodeId,
-    askId: uint,
+    askId,
     failed: fc.boolean(),
     body,
   }),
@@ -80,7 +83,7 @@ const envelope: fc.Arbitrary<Envelope> = fc.oneof(
     dest: nodeId,
     to: address,
     from: optional(address),
-    askId: uint,
+    askId,
     reason: fc.constantFrom(...DEAD_LETTER_REASONS),
     body,
   }),
@@ -238,6 +241,21 @@ describe('frame codec', () => {
     )
     expect(decodeRaw([[14, 'n1', 1, 1, ['bad group', 'a']]])).toThrow(/field "entries" has a bad pair at 0/)
     expect(decodeRaw([[99, 1]])).toThrow(/envelope 0 has unknown type 99/)
+    const message = (id: number) => [
+      ENVELOPE_CODES.MESSAGE,
+      1,
+      1,
+      'n1',
+      1,
+      'a@n2',
+      null,
+      id,
+      new Uint8Array(1),
+    ]
+    expect(decodeRaw([message(MAX_ASK_ID)])).not.toThrow()
+    expect(decodeRaw([message(MAX_ASK_ID + 1)])).toThrow(
+      /message envelope 0: field "askId" must be an integer from 0 to 1073741823/,
+    )
     expect(decodeRaw([[7, 1, 2]])).toThrow(/bye envelope 0 has 2 fields, expected 1/)
     expect(decodeRaw([[3, 1, 1, 'n1', 1, 'no-at-sign', null, 0, new Uint8Array(1)]])).toThrow(
       /message envelope 0: field "to" is not valid: bad address "no-at-sign": missing "@node" part/,

@@ -12,7 +12,7 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { CLOSE_CODES, DEAD_LETTER_REASONS, type Node } from '@troupe/core'
-import { type Envelope, encodeValue, PROTOCOL_VERSION } from '@troupe/core/internal'
+import { type Envelope, encodeValue, MAX_ASK_ID, PROTOCOL_VERSION } from '@troupe/core/internal'
 import { createNode } from '@troupe/node'
 import { type NodeWorker, startNodeWorker, waitFor } from '@troupe/test-support'
 import { SEED } from '@troupe/test-support/seed'
@@ -116,7 +116,7 @@ const validEnvelopes = fc
 
 /** Envelopes that decode fine and lie: each is dropped (and counted), never believed, never the end of the connection. */
 const lie: fc.Arbitrary<Envelope> = fc.oneof(
-  fc.nat().map(
+  fc.nat({ max: MAX_ASK_ID }).map(
     (askId): Envelope => ({
       type: 'reply',
       ...stream(1),
@@ -127,7 +127,7 @@ const lie: fc.Arbitrary<Envelope> = fc.oneof(
       body: encodeValue('FORGED'),
     }),
   ),
-  fc.nat().map(
+  fc.nat({ max: MAX_ASK_ID }).map(
     (askId): Envelope => ({
       type: 'reply',
       ...stream(1),

@@ -1,7 +1,7 @@
 import type { Address } from '../address.js'
 import type { Clock, TimerHandle } from '../clock.js'
 import { TroupeError } from '../errors.js'
-import { randomId } from '../host.js'
+import { randomSmallId } from '../host.js'
 
 /** What an ask to an entity remembers, to be sent again to the entity's next owner. @internal */
 export interface EntityAsk {
@@ -72,8 +72,9 @@ export class PendingAsks {
     waitForNode: boolean,
     entity?: EntityAsk,
   ): { id: number; promise: Promise<T> } {
-    let id = randomId()
-    while (this.pending.has(id)) id = randomId()
+    // below MAX_ASK_ID, which says why
+    let id = randomSmallId()
+    while (this.pending.has(id)) id = randomSmallId()
     const promise = new Promise<T>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         const entry = this.take(id)

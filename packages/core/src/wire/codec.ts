@@ -6,10 +6,11 @@ import { ProtocolError } from '../errors.js'
 import { GROUP_NAME, MAX_GROUP_ENTRIES, MAX_WATCHED_GROUPS } from '../groups/names.js'
 import { ENVELOPE_CODES } from './codes.js'
 import { msgpackTooDeep } from './depth.js'
-import type { DataEnvelope, Envelope, MemberRecord } from './envelope.js'
+import { type DataEnvelope, type Envelope, MAX_ASK_ID, type MemberRecord } from './envelope.js'
 
 type FieldKind =
   | 'uint'
+  | 'askId'
   | 'number'
   | 'bool'
   | 'string'
@@ -77,7 +78,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
       ...STREAM_FIELDS,
       ['to', 'address'],
       ['from', 'address?'],
-      ['askId', 'uint'],
+      ['askId', 'askId'],
       ['body', 'bytes'],
       ['trace', 'trace'],
     ],
@@ -85,7 +86,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
   },
   reply: {
     code: ENVELOPE_CODES.REPLY,
-    fields: [...STREAM_FIELDS, ['dest', 'nodeId'], ['askId', 'uint'], ['failed', 'bool'], ['body', 'bytes']],
+    fields: [...STREAM_FIELDS, ['dest', 'nodeId'], ['askId', 'askId'], ['failed', 'bool'], ['body', 'bytes']],
   },
   dead: {
     code: ENVELOPE_CODES.DEAD,
@@ -94,7 +95,7 @@ const SCHEMAS: Record<Envelope['type'], EnvelopeSchema> = {
       ['dest', 'nodeId'],
       ['to', 'address'],
       ['from', 'address?'],
-      ['askId', 'uint'],
+      ['askId', 'askId'],
       ['reason', 'reason'],
       ['body', 'bytes'],
     ],
@@ -352,7 +353,7 @@ function fromTuple(tuple: unknown, index: number): Envelope {
       isUint(seq) &&
       isUint(base) &&
       isUint(originIncarnation) &&
-      isUint(askId) &&
+      isAskId(askId) &&
       body instanceof Uint8Array &&
       fieldProblem(origin, 'nodeId') === undefined &&
       fieldProblem(to, 'address') === undefined &&
@@ -419,12 +420,15 @@ function readMembers(value: unknown, where: () => string): Record<string, unknow
 }
 
 const isUint = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+const isAskId = (value: unknown): value is number => isUint(value) && value <= MAX_ASK_ID
 
 /** What is wrong with `value` as a field of `kind`, or undefined if nothing is (null stands for an absent optional). */
 function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): string | undefined {
   switch (kind) {
     case 'uint':
       return isUint(value) ? undefined : 'must be a non-negative integer'
+    case 'askId':
+      return isAskId(value) ? undefined : `must be an integer from 0 to ${MAX_ASK_ID}`
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a finite number'
     case 'bool':
