@@ -78,6 +78,8 @@ export function childCommand(options: Omit<ChildOptions, 'name'>): [string, ...s
   const node = [
     process.execPath,
     ...(options.nodeFlags ?? []),
+    // e.g. BENCH_NODE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/profiles' to profile every child
+    ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
     '--import',
     import.meta.resolve('tsx'),
     fileURLToPath(options.module),
