@@ -11,7 +11,7 @@ import { Server } from 'socket.io'
 import { io } from 'socket.io-client'
 import { createSinkCounter, type Received } from '../endpoints/endpoint.js'
 import { untilReady } from '../endpoints/troupeEndpoint.js'
-import { wallNow, withTimeout } from '../shared/time.js'
+import { machineNow, withTimeout } from '../shared/time.js'
 
 /** The stacks compared. */
 export type CapacityStack = 'troupe' | 'socketio'
@@ -70,7 +70,7 @@ export async function startTroupeHub(maxClients: number): Promise<CapacityHub> {
   const dropped = (member: { id: string }) => {
     if (prefix === undefined || !member.id.startsWith(prefix) || gone.has(member.id)) return
     gone.add(member.id)
-    const now = wallNow()
+    const now = machineNow()
     drops.noticed = gone.size
     drops.firstAt ??= now
     drops.lastAt = now

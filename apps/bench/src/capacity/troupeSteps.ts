@@ -5,7 +5,7 @@
  */
 import { type LatencySummary, mergeAll, summarize } from '../shared/histogram.js'
 import { sumOf } from '../shared/stats.js'
-import { settle, sleep, wallNow } from '../shared/time.js'
+import { machineNow, settle, sleep } from '../shared/time.js'
 import {
   connectBudgetMs,
   type ScenarioConfig,
@@ -98,7 +98,7 @@ export async function measureDrop(
     })
     await sleep(2_000)
     const aliveAtKill = await hub.call('watchDrops', 'd-')
-    const killedAt = wallNow()
+    const killedAt = machineNow()
     doomed.kill('SIGKILL')
     const noticed = await settle(async () => (await hub.call('drops')).noticed, aliveAtKill, {
       idleMs: DROP_NOTICE_MS,

@@ -5,7 +5,7 @@
  */
 import { createRandom } from '@troupe/core/testing'
 import { flood, paced } from '../shared/load.js'
-import { sleep, wallNow } from '../shared/time.js'
+import { machineNow, sleep } from '../shared/time.js'
 import type { PhaseName } from './protocol.js'
 import type { Stack } from './stacks/stack.js'
 
@@ -47,10 +47,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     if (worker >= index) worker++
     const to = Math.floor(random() * actors)
     const from = Math.floor(random() * actors)
-    return stack.send(worker, { to, from, seq: seq++, sentAt: wallNow() }) ? -1 : worker
+    return stack.send(worker, { to, from, seq: seq++, sentAt: machineNow() }) ? -1 : worker
   }
 
-  await sleep(options.startAt - wallNow())
+  await sleep(options.startAt - machineNow())
   const cpuBefore = process.cpuUsage()
   const start = performance.now()
   const end = start + options.seconds * 1_000

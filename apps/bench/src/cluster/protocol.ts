@@ -19,7 +19,7 @@ export interface BenchMessage {
   /** Index of the sending actor on its process. */
   from: number
   seq: number
-  /** `performance.timeOrigin + performance.now()` at the sender, comparable across processes. */
+  /** `machineNow()` at the sender, comparable across processes. */
   sentAt: number
 }
 

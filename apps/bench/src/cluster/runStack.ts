@@ -5,7 +5,7 @@
  */
 import { createHistogram, type Histogram } from '../shared/histogram.js'
 import { sumOf } from '../shared/stats.js'
-import { sleep, wallNow, withTimeout } from '../shared/time.js'
+import { machineNow, sleep, withTimeout } from '../shared/time.js'
 import type { PeerInfo, PhaseName, StackName } from './protocol.js'
 import { forkWorker, type WorkerHandle } from './workerHandle.js'
 
@@ -107,7 +107,7 @@ async function runPhase(
   rate: number,
   seconds: number,
 ): Promise<PhaseFigures> {
-  const startAt = wallNow() + START_DELAY_MS
+  const startAt = machineNow() + START_DELAY_MS
   for (const worker of workers) worker.send({ type: 'run', phase, rate, seconds, startAt })
   const done = await Promise.all(workers.map((worker) => worker.next('phase-done')))
   const sent = sumOf(done.map((d) => d.sent))

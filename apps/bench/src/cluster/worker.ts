@@ -4,7 +4,7 @@
  * `forkWorker`; never outlives the driver.
  */
 import { createHistogram } from '../shared/histogram.js'
-import { wallNow } from '../shared/time.js'
+import { machineNow } from '../shared/time.js'
 import { runLoad } from './load.js'
 import type { DriverMessage, StackName, WorkerMessage } from './protocol.js'
 import type { ActorHandler, Stack, StartStack } from './stacks/stack.js'
@@ -42,7 +42,7 @@ async function handle(message: DriverMessage): Promise<void> {
       for (let actor = 0; actor < actorCount; actor++) {
         actors.set(actor, (letter) => {
           received++
-          latency.record(wallNow() - letter.sentAt)
+          latency.record(machineNow() - letter.sentAt)
         })
       }
       const { start } = await stacks[message.stack]()

@@ -5,7 +5,7 @@
  * the ask to use, so entities and plain actors run through the same code.
  */
 import { createHistogram } from '../shared/histogram.js'
-import { errorText, sleep, wallNow } from '../shared/time.js'
+import { errorText, machineNow, sleep } from '../shared/time.js'
 import type { CounterReply } from './counter.js'
 
 /** Asks the counter of `key` (an entity, or the plain actor on the key's owner). */
@@ -158,7 +158,7 @@ export async function sweepUntilOwned(
         if (on !== expected[key]) return
         pending.delete(key)
         result.confirmed++
-        result.lastConfirmedAt = wallNow()
+        result.lastConfirmedAt = machineNow()
         if (n !== expectedCount) result.wrongCount++
       } catch (error) {
         result.failures++

@@ -10,7 +10,7 @@
  */
 import { type Child, startChild, stopAll } from '../shared/child.js'
 import type { LatencySummary } from '../shared/histogram.js'
-import { errorText, wallNow, withTimeout } from '../shared/time.js'
+import { errorText, machineNow, withTimeout } from '../shared/time.js'
 import type { EntityCallerHandlers } from './callerChild.js'
 import type { EntityHubHandlers, LoopDelay } from './hubChild.js'
 import type { StorageSpec } from './storageSpec.js'
@@ -161,7 +161,7 @@ export async function startEntityCluster(
     async kill(id) {
       const hub = cluster.hub(id)
       // taken before the signal: a driver descheduled after sending it must not shorten what is timed
-      const killedAt = wallNow()
+      const killedAt = machineNow()
       hub.kill('SIGKILL')
       urls.delete(id)
       hubs.delete(id)

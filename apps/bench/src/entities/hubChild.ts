@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createNode, type Node } from '@troupe/node'
 import { untilReady } from '../endpoints/troupeEndpoint.js'
 import { serveCalls } from '../shared/childServer.js'
-import { wallNow } from '../shared/time.js'
+import { machineNow } from '../shared/time.js'
 import { defineCounter, spawnPlainCounter } from './counter.js'
 import { openStorage, type StorageSpec } from './storageSpec.js'
 import { type TimedStorage, timeStorage } from './storageTiming.js'
@@ -67,7 +67,7 @@ const handlers = {
       // an entity message travels as [key, id, message]
       const [key, , inner] = Array.isArray(message) ? message : []
       const seq = (inner as { seq?: number } | undefined)?.seq
-      entityDeadLetters.push({ to, reason, key: key as string | undefined, seq, at: wallNow() })
+      entityDeadLetters.push({ to, reason, key: key as string | undefined, seq, at: machineNow() })
     })
     // counted and reported with the figures, rather than printed as they happen
     node.on('actor-error', ({ error }) => {

@@ -5,7 +5,7 @@
  * repeat), and, while a kill is armed, the first answer for each of the
  * victim's keys from another node is noted: the end of that key's failover.
  */
-import { errorText, sleep, waitUntil, wallNow } from '../shared/time.js'
+import { errorText, machineNow, sleep, waitUntil } from '../shared/time.js'
 import type { CounterAsk } from './askLoops.js'
 
 interface KeyState {
@@ -113,7 +113,7 @@ export class IncrementLoops {
 
   /** Resolves true once every key has answered from `expected[key]` since this call; false after `maxMs`. */
   async awaitOwners(expected: Record<string, string>, maxMs: number): Promise<boolean> {
-    const since = wallNow()
+    const since = machineNow()
     const giveUpAt = performance.now() + maxMs
     const settled = () =>
       Object.entries(expected).every(([key, owner]) => {
@@ -148,7 +148,7 @@ export class IncrementLoops {
       try {
         const seq = ++s.sent
         const { n, on, seqs, activation } = await this.ask(key, 'inc', seq)
-        const at = wallNow()
+        const at = machineNow()
         this.summary.answers++
         if (n > s.lastCount + 1) this.summary.gaps++
         else if (n <= s.lastCount) this.summary.repeats++

@@ -7,7 +7,7 @@
  */
 import type { EntityMetrics } from '@troupe/node'
 import { loadAverage } from '../shared/system.js'
-import { wallNow, withTimeout } from '../shared/time.js'
+import { machineNow, withTimeout } from '../shared/time.js'
 import type { Failures } from './askLoops.js'
 import type { EntityCluster, StorageTimes } from './cluster.js'
 import type { LoopDelay } from './hubChild.js'
@@ -107,10 +107,10 @@ export async function measureRebalance(
   await cluster.memberDowns()
   await cluster.storageTimes()
   await cluster.loopDelay()
-  const startedAt = wallNow()
+  const startedAt = machineNow()
   const joining = cluster.join(newcomer)
   await withTimeout(caller.call('waitForMembers', [newcomer]), 30_000, `the caller seeing ${newcomer} up`)
-  const joinMs = wallNow() - startedAt
+  const joinMs = machineNow() - startedAt
   const sweep = await withTimeout(
     caller.call('sweepUntilOwned', expected, 1, options.concurrency, options.maxMs),
     options.maxMs + 30_000,

@@ -3,8 +3,12 @@
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)))
 
-/** Wall-clock milliseconds, comparable between processes of one machine. */
-export const wallNow = () => performance.timeOrigin + performance.now()
+/**
+ * Milliseconds on the machine's monotonic clock, which every process reads
+ * alike: for times sent from one process to another. (`performance.timeOrigin`
+ * differs between processes by up to ~0.1 ms, as much as the latencies measured.)
+ */
+export const machineNow = () => Number(process.hrtime.bigint()) / 1e6
 
 /** `promise`, or a rejection naming `what` once `ms` have passed. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
