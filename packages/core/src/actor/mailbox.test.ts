@@ -21,7 +21,7 @@ describe('Mailbox', () => {
     expect(box.push(3)).toBe(true)
   })
 
-  it('keeps order across compaction of a queue that never empties', () => {
+  it('keeps order as its ring wraps around and grows under a queue that never empties', () => {
     const box = new Mailbox<number>(100_000)
     const out: number[] = []
     let next = 0
@@ -31,5 +31,15 @@ describe('Mailbox', () => {
     }
     out.push(...box.drain())
     expect(out).toEqual(Array.from({ length: next }, (_, i) => i))
+  })
+
+  it('keeps order through a burst larger than the ring it keeps, and after it', () => {
+    const box = new Mailbox<number>(100_000)
+    for (let i = 0; i < 20_000; i++) box.push(i)
+    const out = Array.from({ length: 20_000 }, () => box.shift())
+    expect(out).toEqual(Array.from({ length: 20_000 }, (_, i) => i))
+    expect(box.shift()).toBeUndefined()
+    for (let i = 0; i < 40; i++) box.push(i)
+    expect(box.drain()).toEqual(Array.from({ length: 40 }, (_, i) => i))
   })
 })
