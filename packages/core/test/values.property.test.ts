@@ -109,4 +109,13 @@ describe('the depth scan', () => {
       { ...propertyParams, numRuns: propertyParams.numRuns ?? 2_000 },
     )
   })
+
+  it('finds a value nested one level too deep in as few bytes as that takes', () => {
+    for (const limit of [1, 5, 130]) {
+      const bytes = new Uint8Array(limit + 1).fill(0x91) // limit + 1 arrays, the innermost empty
+      bytes[limit] = 0x90
+      expect(msgpackTooDeep(bytes, limit)).toBe(true)
+      expect(msgpackTooDeep(bytes.subarray(1), limit)).toBe(false)
+    }
+  })
 })

@@ -13,6 +13,8 @@ export function msgpackTooDeep(
   maxDepth: number,
   nestedExtensions: ReadonlySet<number> = NO_EXTENSIONS,
 ): boolean {
+  // every level opened takes a byte at least: most message bodies are too short to need the walk
+  if (bytes.length <= maxDepth) return false
   /** Items still to come in each open container, innermost last. */
   const open: number[] = []
   const end = bytes.length
