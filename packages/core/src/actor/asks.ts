@@ -49,6 +49,8 @@ interface Pending {
 export class PendingAsks {
   private readonly pending = new Map<number, Pending>()
   private readonly byNode = new Map<string, Set<number>>()
+  /** An emptied set of `byNode`, kept for the next node asked: one ask at a time then allocates no set. */
+  private spare: Set<number> | undefined
 
   /**
    * @param outcome told how each ask ended: the node asked, whether that node
@@ -184,14 +186,21 @@ export class PendingAsks {
   }
 
   private index(id: number, node: string): void {
-    const ids = this.byNode.get(node)
-    if (ids === undefined) this.byNode.set(node, new Set([id]))
-    else ids.add(id)
+    let ids = this.byNode.get(node)
+    if (ids === undefined) {
+      ids = this.spare ?? new Set()
+      this.spare = undefined
+      this.byNode.set(node, ids)
+    }
+    ids.add(id)
   }
 
   private unindex(id: number, node: string): void {
     const ids = this.byNode.get(node)
     ids?.delete(id)
-    if (ids?.size === 0) this.byNode.delete(node)
+    if (ids?.size === 0) {
+      this.byNode.delete(node)
+      this.spare = ids
+    }
   }
 }

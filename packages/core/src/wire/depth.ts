@@ -19,17 +19,6 @@ export function msgpackTooDeep(
   const open: number[] = []
   const end = bytes.length
   let pos = 0
-  const uint = (size: number): number => {
-    let value = 0
-    for (let i = 0; i < size; i++) value = value * 256 + (bytes[pos + i] ?? 0)
-    pos += size
-    return value
-  }
-  /** Skips a string's or binary's bytes, after the length field of `size` bytes. */
-  const skip = (size: number): void => {
-    const length = uint(size)
-    pos += length
-  }
   while (pos < end) {
     if (open.length > 0) open[open.length - 1]!--
     const head = bytes[pos++]!
@@ -44,20 +33,22 @@ export function msgpackTooDeep(
       switch (head) {
         case 0xc4:
         case 0xd9:
-          skip(1)
+          pos += 1 + uintAt(bytes, pos, 1)
           break
         case 0xc5:
         case 0xda:
-          skip(2)
+          pos += 2 + uintAt(bytes, pos, 2)
           break
         case 0xc6:
         case 0xdb:
-          skip(4)
+          pos += 4 + uintAt(bytes, pos, 4)
           break
         case 0xc7:
         case 0xc8:
         case 0xc9: {
-          const size = uint(head === 0xc7 ? 1 : head === 0xc8 ? 2 : 4)
+          const lengthBytes = head === 0xc7 ? 1 : head === 0xc8 ? 2 : 4
+          const size = uintAt(bytes, pos, lengthBytes)
+          pos += lengthBytes
           const type = bytes[pos++] ?? 0
           if (nestedExtensions.has(type)) items = 1
           else pos += size
@@ -93,16 +84,20 @@ export function msgpackTooDeep(
           pos += 2
           break
         case 0xdc:
-          items = uint(2)
+          items = uintAt(bytes, pos, 2)
+          pos += 2
           break
         case 0xdd:
-          items = uint(4)
+          items = uintAt(bytes, pos, 4)
+          pos += 4
           break
         case 0xde:
-          items = uint(2) * 2
+          items = uintAt(bytes, pos, 2) * 2
+          pos += 2
           break
         case 0xdf:
-          items = uint(4) * 2
+          items = uintAt(bytes, pos, 4) * 2
+          pos += 4
           break
         default:
           // nil, false, true, or the unused 0xc1: nothing more
@@ -116,4 +111,11 @@ export function msgpackTooDeep(
     while (open.length > 0 && open[open.length - 1] === 0) open.pop()
   }
   return false
+}
+
+/** The big-endian unsigned integer of `size` bytes at `pos` (bytes past the end read as 0). */
+function uintAt(bytes: Uint8Array, pos: number, size: number): number {
+  let value = 0
+  for (let i = 0; i < size; i++) value = value * 256 + (bytes[pos + i] ?? 0)
+  return value
 }

@@ -174,38 +174,36 @@ function needsStandIn(value: unknown, path: Array<string | number>, root: string
     throw unsendable(root, path, `nests deeper than ${MAX_VALUE_DEPTH} levels (a cycle?)`)
   }
   let found = false
-  const visit = (child: unknown, key: string | number) => {
-    path.push(key)
-    if (needsStandIn(child, path, root, depth + 1)) found = true
-    path.pop()
-  }
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) visit(value[i], i)
+    for (let i = 0; i < value.length; i++) if (childNeedsStandIn(value[i], i, path, root, depth)) found = true
     return found
   }
   const proto = Object.getPrototypeOf(object)
   if (proto === Object.prototype || proto === null) {
-    for (const key of Object.keys(object)) visit((object as Record<string, unknown>)[key], key)
+    for (const key of Object.keys(object)) {
+      if (childNeedsStandIn((object as Record<string, unknown>)[key], key, path, root, depth)) found = true
+    }
     return found
   }
   if (value instanceof Map) {
     let i = 0
     for (const [key, entry] of value) {
-      visit(key, `<key ${i}>`)
-      visit(entry, `<value ${i++}>`)
+      if (childNeedsStandIn(key, `<key ${i}>`, path, root, depth)) found = true
+      if (childNeedsStandIn(entry, `<value ${i++}>`, path, root, depth)) found = true
     }
     return found
   }
   if (value instanceof Set) {
     let i = 0
-    for (const member of value) visit(member, `<member ${i++}>`)
+    for (const member of value)
+      if (childNeedsStandIn(member, `<member ${i++}>`, path, root, depth)) found = true
     return found
   }
   if (value instanceof Date) return false
   if (value instanceof Uint8Array) return false
   if (typeof (object as { [REF_ADDRESS]?: unknown })[REF_ADDRESS] === 'string') return false
   if (value instanceof Error) {
-    visit((value as { cause?: unknown }).cause, 'cause')
+    childNeedsStandIn((value as { cause?: unknown }).cause, 'cause', path, root, depth)
     return false // the error's fields are written by its extension, which keeps undefined itself
   }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
@@ -217,6 +215,22 @@ function needsStandIn(value: unknown, path: Array<string | number>, root: string
     path,
     `is an instance of ${kind || 'a class'}: only plain objects, arrays, Map, Set, Date, BigInt, Uint8Array, Error and actor refs cross`,
   )
+}
+
+/** {@link needsStandIn} for a member of a container at `depth`; `key` goes on the path only to look inside. */
+function childNeedsStandIn(
+  child: unknown,
+  key: string | number,
+  path: Array<string | number>,
+  root: string,
+  depth: number,
+): boolean {
+  const type = typeof child
+  if (type === 'number' || type === 'string' || type === 'boolean') return false
+  path.push(key)
+  const needs = needsStandIn(child, path, root, depth + 1)
+  path.pop()
+  return needs
 }
 
 function withStandIns(value: unknown): unknown {
