@@ -6,7 +6,14 @@ import { ProtocolError } from '../errors.js'
 import { GROUP_NAME, MAX_GROUP_ENTRIES, MAX_WATCHED_GROUPS } from '../groups/names.js'
 import { ENVELOPE_CODES } from './codes.js'
 import { msgpackTooDeep } from './depth.js'
-import { type DataEnvelope, type Envelope, MAX_ASK_ID, type MemberRecord } from './envelope.js'
+import {
+  type DataEnvelope,
+  type Envelope,
+  MAX_ASK_ID,
+  type MemberRecord,
+  type MessageEnvelope,
+  type ReplyEnvelope,
+} from './envelope.js'
 
 type FieldKind =
   | 'uint'
@@ -346,33 +353,14 @@ function memberTuple(member: MemberRecord): unknown[] {
 function fromTuple(tuple: unknown, index: number): Envelope {
   if (!Array.isArray(tuple) || tuple.length === 0)
     throw new ProtocolError(`envelope ${index} is not an array`)
-  if (tuple[0] === ENVELOPE_CODES.MESSAGE && tuple.length === 9) {
-    // the hot path; anything it does not accept goes the general way, which says what is wrong
-    const [, seq, base, origin, originIncarnation, to, from, askId, body] = tuple
-    const valid =
-      isUint(seq) &&
-      isUint(base) &&
-      isUint(originIncarnation) &&
-      isAskId(askId) &&
-      body instanceof Uint8Array &&
-      fieldProblem(origin, 'nodeId') === undefined &&
-      fieldProblem(to, 'address') === undefined &&
-      fieldProblem(from, 'address?') === undefined
-    if (valid) {
-      return {
-        type: 'message',
-        seq,
-        base,
-        origin,
-        originIncarnation,
-        to,
-        from: from ?? undefined,
-        askId,
-        body,
-        trace: undefined,
-      }
-    }
-  }
+  // the hot paths; anything they do not accept goes the general way, which says what is wrong
+  const fast =
+    tuple[0] === ENVELOPE_CODES.MESSAGE
+      ? messageFrom(tuple)
+      : tuple[0] === ENVELOPE_CODES.REPLY
+        ? replyFrom(tuple)
+        : undefined
+  if (fast !== undefined) return fast
   const schema = BY_CODE.get(tuple[0] as number)
   if (schema === undefined) throw new ProtocolError(`envelope ${index} has unknown type ${String(tuple[0])}`)
   const envelope = readFields(tuple, 1, schema, () => `${schema.type} envelope ${index}`)
@@ -381,6 +369,46 @@ function fromTuple(tuple: unknown, index: number): Envelope {
 }
 
 /** Reads a tuple's fields; `where` names the tuple, and is called only to word an error. */
+function messageFrom(tuple: unknown[]): MessageEnvelope | undefined {
+  if (tuple.length !== 9) return undefined
+  const [, seq, base, origin, originIncarnation, to, from, askId, body] = tuple
+  const valid =
+    isStreamHead(seq, base, origin, originIncarnation) &&
+    isAskId(askId) &&
+    body instanceof Uint8Array &&
+    fieldProblem(to, 'address') === undefined &&
+    fieldProblem(from, 'address?') === undefined
+  if (!valid) return undefined
+  return {
+    type: 'message',
+    seq,
+    base,
+    origin,
+    originIncarnation,
+    to,
+    from: from ?? undefined,
+    askId,
+    body,
+    trace: undefined,
+  } as MessageEnvelope
+}
+
+function replyFrom(tuple: unknown[]): ReplyEnvelope | undefined {
+  if (tuple.length !== 9) return undefined
+  const [, seq, base, origin, originIncarnation, dest, askId, failed, body] = tuple
+  const valid =
+    isStreamHead(seq, base, origin, originIncarnation) &&
+    fieldProblem(dest, 'nodeId') === undefined &&
+    isAskId(askId) &&
+    typeof failed === 'boolean' &&
+    body instanceof Uint8Array
+  if (!valid) return undefined
+  return { type: 'reply', seq, base, origin, originIncarnation, dest, askId, failed, body } as ReplyEnvelope
+}
+
+const isStreamHead = (seq: unknown, base: unknown, origin: unknown, originIncarnation: unknown): boolean =>
+  isUint(seq) && isUint(base) && isUint(originIncarnation) && fieldProblem(origin, 'nodeId') === undefined
+
 function readFields(
   tuple: unknown[],
   offset: number,
