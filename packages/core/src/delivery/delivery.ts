@@ -319,8 +319,9 @@ export class Delivery {
     if (entry.encoded === undefined) {
       entry.encoded = this.host.codec.encodeData(entry.envelope)
       const envelope = entry.envelope as { body?: Uint8Array; trace?: string }
-      if (envelope.body !== undefined && envelope.trace === undefined) {
-        // one copy of the body, not two: the envelope's is the encoding's last bytes
+      if (envelope.body !== undefined && envelope.trace === undefined && envelope.body.byteLength >= 1_024) {
+        // one copy of a large body, not two: the envelope's is the encoding's last bytes (for a small one
+        // the view costs more than the copy it saves)
         const rest = entry.encoded.rest
         entry.envelope = {
           ...entry.envelope,
