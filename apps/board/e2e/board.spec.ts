@@ -171,8 +171,11 @@ test.describe('the board', () => {
     board,
   }) => {
     // tab A reaches the hub only through a TCP proxy; the hub tells tabs to redial the proxy
-    const port = await board.freePort()
+    // the port is held while the proxy listens on port 0, so the proxy cannot be handed it
+    const reserved = await board.reservePorts(1)
+    const port = reserved.ports[0]!
     const proxy = await board.proxy(port)
+    await reserved.release()
     const hub = await board.hub({ port, advertiseUrl: proxy.url() })
     const a = await board.tab({ hub: proxy.url() })
     const b = await board.tab({ hub: hub.url })

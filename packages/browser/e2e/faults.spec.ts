@@ -1,4 +1,4 @@
-import { freePort } from '@troupe/test-support'
+import { reservePorts } from '@troupe/test-support'
 import { expect, memberStatuses, SLOW, test } from './support/fixtures.js'
 import { expectDelivered, expectDeliveredOnce, sendAll, stream } from './support/streams.js'
 
@@ -14,8 +14,11 @@ test.describe('a tab that loses its link for a while', () => {
   test('cut by a TCP proxy: messages to it and from it meanwhile arrive exactly once, in order', async ({
     cluster,
   }) => {
-    const port = await freePort()
+    // the port is held while the proxy listens on port 0, so the proxy cannot be handed it
+    const reserved = await reservePorts(1)
+    const port = reserved.ports[0]!
     const proxy = await cluster.proxy(port)
+    await reserved.release()
     // the hub advertises the proxy, so tabA can only ever reach it through the proxy
     const hub = await cluster.hub('hub1', { port, advertiseUrl: proxy.url() })
     const a = await cluster.tab('tabA', [proxy.url()])

@@ -21,7 +21,7 @@ export {
   type WorkerMember,
   type WorkerMemory,
 } from './nodeWorker.js'
-export { freePort } from './ports.js'
+export { freePort, type ReservedPorts, reservePorts } from './ports.js'
 export { type StaticServer, type StaticServerOptions, serveStatic } from './staticServer.js'
 export { createTcpProxy, type TcpProxy, type TcpProxyOptions } from './tcpProxy.js'
 export { sleep, type WaitForOptions, waitFor } from './waitFor.js'

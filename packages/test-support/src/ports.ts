@@ -13,12 +13,45 @@ import { type AddressInfo, createServer } from 'node:net'
  * ```
  */
 export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
-  })
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
+  const { ports, release } = await reservePorts(1)
+  await release()
+  return ports[0]!
+}
+
+/** Ports held by {@link reservePorts} until `release`. */
+export interface ReservedPorts {
+  readonly ports: number[]
+  release(): Promise<void>
+}
+
+/**
+ * `count` TCP ports on 127.0.0.1, held until `release()`: whatever listens on
+ * port 0 meanwhile (a proxy in front of one of them, say) cannot be handed one
+ * of them, as it could one that {@link freePort} has already let go.
+ *
+ * @example
+ * ```ts
+ * const reserved = await reservePorts(3)
+ * const proxies = await Promise.all(reserved.ports.map((port) => createTcpProxy({ targetHost: '127.0.0.1', targetPort: port })))
+ * await reserved.release() // now start the servers on reserved.ports
+ * ```
+ */
+export async function reservePorts(count: number): Promise<ReservedPorts> {
+  const servers = Array.from({ length: count }, () => createServer())
+  await Promise.all(
+    servers.map(
+      (server) =>
+        new Promise<void>((resolve, reject) => {
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve())
+        }),
+    ),
+  )
+  return {
+    ports: servers.map((server) => (server.address() as AddressInfo).port),
+    release: () =>
+      Promise.all(
+        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+      ).then(() => {}),
+  }
 }

@@ -6,7 +6,14 @@ import {
   type Page,
   type TestInfo,
 } from '@playwright/test'
-import { createTcpProxy, freePort, serveStatic, type TcpProxy } from '@troupe/test-support'
+import {
+  createTcpProxy,
+  freePort,
+  type ReservedPorts,
+  reservePorts,
+  serveStatic,
+  type TcpProxy,
+} from '@troupe/test-support'
 import { type HubProcess, startHubProcess } from './hubProcess.js'
 import { WEB_DIST } from './paths.js'
 
@@ -86,8 +93,8 @@ export interface Board {
   /** A TCP proxy on 127.0.0.1 in front of `port`. */
   proxy(port: number): Promise<TcpProxy>
   tab(options: TabOptions): Promise<Tab>
-  /** A free TCP port. */
-  freePort(): Promise<number>
+  /** `count` TCP ports held until `release()` (see `reservePorts` in test support). */
+  reservePorts(count: number): Promise<ReservedPorts>
 }
 
 /** Playwright's `test` with the `board` fixture: hubs, proxies and tabs, torn down after each test. */
@@ -154,7 +161,7 @@ export const test = base.extend<{ board: Board }, { appUrl: string }>({
         tabs.push(tab)
         return tab
       },
-      freePort,
+      reservePorts,
     })
     if (testInfo.status !== testInfo.expectedStatus) await report(testInfo, tabs, hubs)
     for (const tab of tabs) expect.soft(tab.errors, `errors in tab ${tab.id}`).toEqual([])

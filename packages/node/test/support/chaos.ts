@@ -76,8 +76,8 @@ import { createRandom } from '@troupe/core/testing'
 import {
   createTcpProxy,
   forkNodeWorker,
-  freePort,
   type NodeWorker,
+  reservePorts,
   sleep,
   type TcpProxy,
 } from '@troupe/test-support'
@@ -210,9 +210,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const current = (id: string) => runs.get(id)!.at(-1)
 
   try {
-    const hubPorts: Record<string, number> = {}
+    // held while the proxies listen on port 0, so none of them is handed a hub's port
+    const reserved = await reservePorts(HUBS.length)
+    const hubPorts: Record<string, number> = Object.fromEntries(
+      HUBS.map((hub, i) => [hub, reserved.ports[i]!]),
+    )
     for (const hub of HUBS) {
-      hubPorts[hub] = await freePort()
       proxies[`P_${hub}`] = await createTcpProxy({ targetHost: '127.0.0.1', targetPort: hubPorts[hub]! })
     }
     for (const client of CLIENTS) {
@@ -223,6 +226,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         })
       }
     }
+    await reserved.release()
     const hostOf = (proxy: TcpProxy) => `127.0.0.1:${proxy.port}`
     const clientHostsOf = (hub: string): Record<string, string> => {
       const suffix = (CLIENT_HUBS as Record<string, string>)[hub]
