@@ -26,7 +26,8 @@ const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 const role = fc.constantFrom('hub' as const, 'client' as const)
 /** Message bodies travel encoded: any bytes, as far as the frame codec is concerned. */
 const body = fc.uint8Array({ maxLength: 64 })
-const stream = { seq: uint, base: uint, origin: nodeId, originIncarnation: uint }
+const position = fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })
+const stream = { seq: position, base: position, origin: nodeId, originIncarnation: uint }
 
 const member: fc.Arbitrary<MemberRecord> = fc.record({
   id: nodeId,
@@ -253,6 +254,19 @@ describe('frame codec', () => {
       new Uint8Array(1),
     ]
     expect(decodeRaw([message(MAX_ASK_ID)])).not.toThrow()
+    // a stream position starts at 1: a hub once answered base 0 with an ack of position -1
+    const atBase = (base: number) => [
+      ENVELOPE_CODES.MESSAGE,
+      1,
+      base,
+      'n1',
+      1,
+      'a@n2',
+      null,
+      0,
+      new Uint8Array(1),
+    ]
+    expect(decodeRaw([atBase(0)])).toThrow(/message envelope 0: field "base" must be a positive integer/)
     expect(decodeRaw([message(MAX_ASK_ID + 1)])).toThrow(
       /message envelope 0: field "askId" must be an integer from 0 to 1073741823/,
     )

@@ -17,6 +17,7 @@ import {
 
 type FieldKind =
   | 'uint'
+  | 'position'
   | 'askId'
   | 'number'
   | 'bool'
@@ -49,8 +50,8 @@ interface EnvelopeSchema {
 
 /** The fields every data envelope starts with, written apart from the rest (see {@link EncodedData}). */
 const STREAM_FIELDS: Schema = [
-  ['seq', 'uint'],
-  ['base', 'uint'],
+  ['seq', 'position'],
+  ['base', 'position'],
   ['origin', 'nodeId'],
   ['originIncarnation', 'uint'],
 ]
@@ -409,7 +410,10 @@ function replyFrom(tuple: unknown[]): ReplyEnvelope | undefined {
 }
 
 const isStreamHead = (seq: unknown, base: unknown, origin: unknown, originIncarnation: unknown): boolean =>
-  isUint(seq) && isUint(base) && isUint(originIncarnation) && fieldProblem(origin, 'nodeId') === undefined
+  isPosition(seq) &&
+  isPosition(base) &&
+  isUint(originIncarnation) &&
+  fieldProblem(origin, 'nodeId') === undefined
 
 function readFields(
   tuple: unknown[],
@@ -450,6 +454,8 @@ function readMembers(value: unknown, where: () => string): Record<string, unknow
 }
 
 const isUint = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0
+/** A place in a stream: positions start at 1 (an ack of 0 says nothing has arrived). */
+const isPosition = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1
 const isAskId = (value: unknown): value is number => isUint(value) && value <= MAX_ASK_ID
 
 /** What is wrong with `value` as a field of `kind`, or undefined if nothing is (null stands for an absent optional). */
@@ -457,6 +463,8 @@ function fieldProblem(value: unknown, kind: Exclude<FieldKind, 'members'>): stri
   switch (kind) {
     case 'uint':
       return isUint(value) ? undefined : 'must be a non-negative integer'
+    case 'position':
+      return isPosition(value) ? undefined : 'must be a positive integer'
     case 'askId':
       return isAskId(value) ? undefined : `must be an integer from 0 to ${MAX_ASK_ID}`
     case 'number':
