@@ -371,7 +371,7 @@ function fromTuple(tuple: unknown, index: number): Envelope {
   return envelope as unknown as Envelope
 }
 
-/** Reads a tuple's fields; `where` names the tuple, and is called only to word an error. */
+/** A message tuple as its envelope, or undefined for anything the general way should look at. */
 function messageFrom(tuple: unknown[]): MessageEnvelope | undefined {
   if (tuple.length !== 9) return undefined
   const [, seq, base, origin, originIncarnation, to, from, askId, body] = tuple
@@ -396,6 +396,7 @@ function messageFrom(tuple: unknown[]): MessageEnvelope | undefined {
   } as MessageEnvelope
 }
 
+/** A reply tuple as its envelope, or undefined for anything the general way should look at. */
 function replyFrom(tuple: unknown[]): ReplyEnvelope | undefined {
   if (tuple.length !== 9) return undefined
   const [, seq, base, origin, originIncarnation, dest, askId, failed, body] = tuple
@@ -415,6 +416,7 @@ const isStreamHead = (seq: unknown, base: unknown, origin: unknown, originIncarn
   isUint(originIncarnation) &&
   fieldProblem(origin, 'nodeId') === undefined
 
+/** Reads a tuple's fields; `where` names the tuple, and is called only to word an error. */
 function readFields(
   tuple: unknown[],
   offset: number,
