@@ -206,9 +206,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     fanOut?: FanOutSpan,
   ): boolean {
     const ref = this.resolve(target)
-    const tracing = this.tracing
-    const span =
-      tracing === undefined || tracing.dormant ? undefined : tracing.outgoing('send', ref.address, fanOut)
+    const span = this.outgoingSpan('send', ref.address, fanOut)
     const letter: Letter = { to: ref.address, from, message, askId: 0, origin: this.id, trace: span?.context }
     if (span === undefined) {
       if (ref.nodeId === this.id) return this.sendLocal(ref, letter)
@@ -238,9 +236,7 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
     if (!remote) prepareValue(message, 'message')
     const waitForNode = options?.waitForNode === true
     const { id, promise } = this.asks.open(ref.address, ref.nodeId, timeoutMs, waitForNode)
-    const tracing = this.tracing
-    const span =
-      tracing === undefined || tracing.dormant ? undefined : tracing.outgoing('ask', ref.address, fanOut)
+    const span = this.outgoingSpan('ask', ref.address, fanOut)
     if (span !== undefined)
       promise.then(
         () => span.end(),
@@ -528,6 +524,12 @@ export class TroupeNode extends EventEmitter<NodeEvents> implements Node, ActorH
       return true
     }
     return this.actors.deliver(name, ref, letter)
+  }
+
+  /** The span of a message leaving for `to`; no call into the tracing hooks at all while they are dormant. */
+  private outgoingSpan(kind: 'send' | 'ask', to: Address, fanOut: FanOutSpan | undefined) {
+    const tracing = this.tracing
+    return tracing === undefined || tracing.dormant ? undefined : tracing.outgoing(kind, to, fanOut)
   }
 
   /** A ref of this node for an address that came in a message: an entity's, or an actor's. */
