@@ -149,7 +149,7 @@ export function decodeValue(bytes: Uint8Array, refs?: (address: string) => unkno
  */
 export function prepareValue(value: unknown, root: string): unknown {
   // most messages are a number or a string: nothing to look into, nothing to allocate
-  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value
+  if (isScalar(value)) return value
   const path: Array<string | number> = []
   return needsStandIn(value, path, root, 0) ? withStandIns(value) : value
 }
@@ -225,13 +225,16 @@ function childNeedsStandIn(
   root: string,
   depth: number,
 ): boolean {
-  const type = typeof child
-  if (type === 'number' || type === 'string' || type === 'boolean') return false
+  if (isScalar(child)) return false
   path.push(key)
   const needs = needsStandIn(child, path, root, depth + 1)
   path.pop()
   return needs
 }
+
+/** A number, string or boolean: sendable as it is, with nothing inside to look at. */
+const isScalar = (value: unknown): boolean =>
+  typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean'
 
 function withStandIns(value: unknown): unknown {
   if (value === undefined) return UNDEFINED
