@@ -74,7 +74,7 @@ export class PendingAsks {
     waitForNode: boolean,
     entity?: EntityAsk,
   ): { id: number; promise: Promise<T> } {
-    // below MAX_ASK_ID, which says why
+    // 1 to MAX_ASK_ID (which says why), as asks.test.ts checks
     let id = randomSmallId()
     while (this.pending.has(id)) id = randomSmallId()
     const promise = new Promise<T>((resolve, reject) => {
