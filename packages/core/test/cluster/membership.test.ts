@@ -156,4 +156,16 @@ describe('a hub merging what other hubs say of a client', () => {
     membership.merge(row('down', 'h2'), 'h2', notLinked, 4)
     expect(membership.get('c')).toMatchObject({ status: 'down', via: 'h2' })
   })
+
+  it('lists the hubs, itself first, without the clients, as rows come, change role and are forgotten', () => {
+    const membership = hub()
+    membership.merge({ ...row('up', 'h1'), id: 'h1', role: 'hub', via: undefined }, 'h1', notLinked, 0)
+    membership.merge(row('up', 'h1'), 'h1', notLinked, 1)
+    membership.merge({ ...row('up', 'h2'), id: 'h2', role: 'hub', via: undefined }, 'h1', notLinked, 2)
+    expect(membership.hubs().map((m) => m.id)).toEqual(['h3', 'h1', 'h2'])
+    // h2 comes back as a client: a newer incarnation of it
+    membership.merge({ ...row('up', 'h1'), id: 'h2', incarnation: 8 }, 'h1', notLinked, 3)
+    membership.forget('h1')
+    expect(membership.hubs().map((m) => m.id)).toEqual(['h3'])
+  })
 })
