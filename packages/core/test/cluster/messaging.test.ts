@@ -34,6 +34,22 @@ describe('messages between nodes', () => {
     expect(got).toEqual([['pong x', 'pong@b']])
   })
 
+  it('acks at once every 1/32 of the window under load, and after ackDelayMs otherwise', async () => {
+    const { a, b } = await pair({ link: { ackDelayMs: 25 } })
+    b.spawn('sink', { receive: () => {} })
+    const burst = (n: number) => {
+      for (let i = 0; i < n; i++) a.send('sink@b', i)
+    }
+    burst(256) // 8,192 / 32: acknowledged as soon as it arrives
+    await cluster.run(5, 1)
+    expect(a.metrics().queued).toBe(0)
+    burst(255) // one short: the ack waits for the delay
+    await cluster.run(5, 1)
+    expect(a.metrics().queued).toBe(255)
+    await cluster.run(30, 1)
+    expect(a.metrics().queued).toBe(0)
+  })
+
   it('reports a missing remote actor on both nodes, and rejects the ask at once', async () => {
     const { a, b } = await pair()
     const atA = deadLetters(a)
