@@ -179,7 +179,6 @@ export class Cluster implements LinkHost, ConnectionsHost {
       id: host.id,
       role: settings.role,
       clock: host.clock,
-      codec: host.codec,
       delivery,
       authorize: settings.admission.authorize,
       routeTo: (node) => this.routeTo(node),

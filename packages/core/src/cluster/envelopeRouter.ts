@@ -2,7 +2,6 @@ import type { Clock } from '../clock.js'
 import type { Delivery } from '../delivery/delivery.js'
 import type { Standing } from '../delivery/types.js'
 import type { PeerLink } from '../link/peerLink.js'
-import { dataHead, type FrameCodec } from '../wire/codec.js'
 import {
   type DataEnvelope,
   destinationOf,
@@ -17,7 +16,6 @@ export interface RouterHost {
   readonly id: string
   readonly role: NodeRole
   readonly clock: Clock
-  readonly codec: FrameCodec
   readonly delivery: Delivery
   readonly authorize: Authorize | undefined
   routeTo(node: string): PeerLink | undefined
@@ -94,17 +92,7 @@ export class EnvelopeRouter {
       }
       return
     }
-    let sent: boolean
-    if (envelope.type === 'ack' || envelope.type === 'unreachable' || envelope.type === 'refused') {
-      const bytes = this.host.codec.encodeEnvelope(envelope)
-      sent = next.sendData([bytes], bytes.byteLength)
-    } else {
-      // encoded afresh, which also copies the body out of the frame it arrived in
-      const encoded = this.host.codec.encodeData(envelope)
-      const head = dataHead(encoded, envelope.seq, envelope.base)
-      sent = next.sendData([head, encoded.rest], head.byteLength + encoded.rest.byteLength)
-    }
-    if (sent) this.relayed++
+    if (next.relay(envelope)) this.relayed++
   }
 
   /** Tells an origin that envelopes for `dest` went nowhere, at most every 100 ms per pair. */

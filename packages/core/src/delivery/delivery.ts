@@ -1,7 +1,6 @@
 import type { DeadLetterReason } from '../actor/deadLetter.js'
 import type { PeerLink } from '../link/peerLink.js'
 import { CLOSE_CODES } from '../transport/transport.js'
-import { dataHead } from '../wire/codec.js'
 import {
   type AckEnvelope,
   type DataEnvelope,
@@ -76,7 +75,7 @@ export class Delivery {
     }
     if (stream.size === 0) stream.lastProgress = now // silence is counted from the first message in flight
     this.counters.sent++
-    stream.push({ envelope, seq: stream.nextSeq, bytes, deadline: now + ttlMs, encoded: undefined })
+    stream.push({ envelope, seq: stream.nextSeq, bytes, deadline: now + ttlMs })
     if (this.held.has(stream)) {
       this.heldCount++
       this.heldBytes += bytes
@@ -316,21 +315,7 @@ export class Delivery {
   }
 
   private write(stream: OutStream, entry: OutEntry, link: PeerLink): boolean {
-    if (entry.encoded === undefined) {
-      entry.encoded = this.host.codec.encodeData(entry.envelope)
-      const envelope = entry.envelope as { body?: Uint8Array; trace?: string }
-      if (envelope.body !== undefined && envelope.trace === undefined && envelope.body.byteLength >= 1_024) {
-        // one copy of a large body, not two: the envelope's is the encoding's last bytes (for a small one
-        // the view costs more than the copy it saves)
-        const rest = entry.encoded.rest
-        entry.envelope = {
-          ...entry.envelope,
-          body: rest.subarray(rest.byteLength - envelope.body.byteLength),
-        } as DataEnvelope
-      }
-    }
-    const head = dataHead(entry.encoded, entry.seq, stream.base)
-    return link.sendData([head, entry.encoded.rest], head.byteLength + entry.encoded.rest.byteLength)
+    return link.sendData(entry.envelope, entry.seq, stream.base)
   }
 
   /** While a node cannot be reached, its first unacknowledged entry goes now and then: the ack it brings means it can again. */
@@ -379,7 +364,6 @@ export class Delivery {
       seq,
       bytes: 16,
       deadline: Number.POSITIVE_INFINITY, // a skip never expires: it is what expiry leaves
-      encoded: undefined,
     }
   }
 

@@ -1,5 +1,4 @@
 import type { PeerLink } from '../link/peerLink.js'
-import type { EncodedData } from '../wire/codec.js'
 import type { DataEnvelope, UnreachableReason } from '../wire/envelope.js'
 
 /** A data envelope its origin keeps until the destination acknowledges it. @internal */
@@ -11,8 +10,6 @@ export interface OutEntry {
   readonly bytes: number
   /** Clock time after which, while it cannot be delivered, it is a `ttl-expired` dead letter. */
   readonly deadline: number
-  /** The envelope's encoding, made at its first send and kept for resends. */
-  encoded: EncodedData | undefined
 }
 
 /**

@@ -15,6 +15,7 @@ import type {
   RoutedControlEnvelope,
   WatchGroupsEnvelope,
 } from '../wire/envelope.js'
+import { DataQueue } from './dataQueue.js'
 
 /** Tuning of one hop: how a link writes to its socket. */
 export interface HopOptions {
@@ -86,10 +87,8 @@ export interface LinkHost {
   writable(link: PeerLink): void
 }
 
-interface Queued {
-  readonly parts: readonly Uint8Array[]
-  readonly bytes: number
-}
+/** A body this big goes into frames from where its origin keeps it; a smaller one is copied. */
+const LARGE_BODY_BYTES = 1_024
 
 /**
  * The one owner of the connection to one peer node (the per-peer task
@@ -117,9 +116,7 @@ export class PeerLink {
   kinds: readonly string[] = []
   private control: Uint8Array[] | undefined
   private controlBytes = 0
-  private data: Queued[] | undefined
-  private dataHead = 0
-  private queuedBytes = 0
+  private readonly data: DataQueue
   /** The queue refused data: tell the host when there is room again. */
   private full = false
   private flushScheduled = false
@@ -142,6 +139,7 @@ export class PeerLink {
     private readonly host: LinkHost,
   ) {
     this.lastHeard = host.clock.now()
+    this.data = new DataQueue(host.hop.maxBatchBytes)
   }
 
   get isUp(): boolean {
@@ -202,21 +200,30 @@ export class PeerLink {
   }
 
   /**
-   * Queues encoded data envelopes (`parts`, `count` of them) for the peer.
+   * Queues a data envelope at stream position `seq` (with `base`) for the peer.
    * False when the queue is full: nothing is queued, and `writable` tells the
    * host when to try again.
    */
-  sendData(parts: readonly Uint8Array[], bytes: number): boolean {
+  sendData(envelope: DataEnvelope, seq: number, base: number): boolean {
     if (this.connection === undefined) return false
-    if (this.queuedBytes > 0 && this.queuedBytes + bytes > this.host.hop.maxQueuedBytes) {
-      this.full = true
-      return false
-    }
-    this.data ??= []
-    this.data.push({ parts, bytes })
-    this.queuedBytes += bytes
-    this.scheduleFlush()
-    return true
+    const bytes = this.host.codec.encodeData(envelope, seq, base)
+    // the origin keeps the body unchanged until acknowledged; it is the encoding's last bytes unless a trace follows
+    const body = envelope.type === 'skip' ? undefined : envelope.body
+    const byReference =
+      body !== undefined &&
+      body.byteLength >= LARGE_BODY_BYTES &&
+      (envelope.type !== 'message' || envelope.trace === undefined)
+    return this.enqueue(bytes, byReference ? body : undefined)
+  }
+
+  /** Queues an envelope passed on for another node, bounded like data: copied whole, so nothing of the frame it came in is kept. */
+  relay(envelope: DataEnvelope | RoutedControlEnvelope): boolean {
+    if (this.connection === undefined) return false
+    const bytes =
+      envelope.type === 'ack' || envelope.type === 'unreachable' || envelope.type === 'refused'
+        ? this.host.codec.encodeEnvelope(envelope)
+        : this.host.codec.encodeData(envelope, envelope.seq, envelope.base)
+    return this.enqueue(bytes, undefined)
   }
 
   /** A heartbeat: liveness for the peer and a round-trip sample for this side. */
@@ -270,7 +277,7 @@ export class PeerLink {
   metrics(): LinkMetrics {
     const metrics: LinkMetrics = {
       connected: this.isUp,
-      queuedBytes: this.queuedBytes,
+      queuedBytes: this.data.bytes,
       ...this.counters,
       rttMs: this.rttMs,
     }
@@ -282,9 +289,7 @@ export class PeerLink {
     this.connection = undefined
     this.control = undefined
     this.controlBytes = 0
-    this.data = undefined
-    this.dataHead = 0
-    this.queuedBytes = 0
+    this.data.clear()
     this.echoOwed = undefined
     if (this.retryTimer !== undefined) this.host.clock.clearTimeout(this.retryTimer)
     this.retryTimer = undefined
@@ -359,7 +364,7 @@ export class PeerLink {
   private flush(closing: boolean): void {
     const connection = this.connection
     if (connection === undefined) return
-    const { maxBatchBytes, maxSocketBufferedBytes } = this.host.hop
+    const { maxSocketBufferedBytes } = this.host.hop
     const now = this.host.clock.now()
     for (;;) {
       const roomy = closing || connection.bufferedAmount < maxSocketBufferedBytes
@@ -383,45 +388,22 @@ export class PeerLink {
         this.control = undefined
         this.controlBytes = 0
       }
-      let bytes = 0
-      const data = this.data
-      if (roomy && data !== undefined) {
-        while (this.dataHead < data.length) {
-          const next = data[this.dataHead]!
-          if (bytes > 0 && bytes + next.bytes > maxBatchBytes) break
-          for (const part of next.parts) parts.push(part)
-          bytes += next.bytes
-          envelopes++
-          this.dataHead++
-        }
-        this.queuedBytes -= bytes
-        if (this.dataHead === data.length) {
-          this.data = undefined
-          this.dataHead = 0
-        } else if (this.dataHead >= 1024) {
-          this.data = data.slice(this.dataHead)
-          this.dataHead = 0
-        }
-      }
+      if (roomy && !this.data.isEmpty) envelopes += this.data.takeInto(parts)
       if (envelopes === 0) break
       const frame = joinFrame(parts, envelopes)
       connection.send(frame)
       this.lastSent = now
       this.counters.framesOut++
       this.counters.bytesOut += frame.byteLength
-      if (!roomy || this.data === undefined) break
+      if (!roomy || this.data.isEmpty) break
     }
     this.watchStall(connection, now)
-    if (this.full && this.queuedBytes <= this.host.hop.maxQueuedBytes / 2) {
+    if (this.full && this.data.bytes <= this.host.hop.maxQueuedBytes / 2) {
       this.full = false
       this.host.writable(this)
     }
     // a full socket has no event in browsers: look again soon
-    if (
-      (this.data !== undefined || this.control !== undefined) &&
-      this.retryTimer === undefined &&
-      !closing
-    ) {
+    if ((!this.data.isEmpty || this.control !== undefined) && this.retryTimer === undefined && !closing) {
       this.retryTimer = this.host.clock.setTimeout(
         () => {
           this.retryTimer = undefined
@@ -430,6 +412,17 @@ export class PeerLink {
         this.stalledSince === undefined ? 5 : 50,
       )
     }
+  }
+
+  private enqueue(bytes: Uint8Array, body: Uint8Array | undefined): boolean {
+    const queued = this.data.bytes
+    if (queued > 0 && queued + bytes.byteLength > this.host.hop.maxQueuedBytes) {
+      this.full = true
+      return false
+    }
+    this.data.push(bytes, body)
+    this.scheduleFlush()
+    return true
   }
 
   /** A peer that reads nothing for `maxStallMs` is closed: its buffers would only grow. */

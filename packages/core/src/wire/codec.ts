@@ -48,7 +48,7 @@ interface EnvelopeSchema {
   optional?: number
 }
 
-/** The fields every data envelope starts with, written apart from the rest (see {@link EncodedData}). */
+/** The fields every data envelope starts with (`seq` and `base` are given at each send, see {@link FrameCodec.encodeData}). */
 const STREAM_FIELDS: Schema = [
   ['seq', 'position'],
   ['base', 'position'],
@@ -190,19 +190,6 @@ const MAX_LOAD_ENTRIES = 64
 const MAX_KINDS = 64
 const KIND_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
-/**
- * A data envelope without its stream position, encoded once: its origin keeps
- * it until acknowledged and may send it several times, each time with the
- * `base` of that moment (see {@link dataHead}).
- */
-export interface EncodedData {
-  readonly code: number
-  /** Elements of the tuple after code, seq and base. */
-  readonly count: number
-  /** Those elements' msgpack bytes, one after the other. */
-  readonly rest: Uint8Array
-}
-
 /** Limits a codec enforces on what it decodes. */
 export interface CodecOptions {
   /** Largest frame accepted, checked before decoding. @default 1_048_576 */
@@ -254,20 +241,21 @@ export class FrameCodec {
     return this.encoder.encode(tuple)
   }
 
-  /** Encodes a data envelope's fields after its stream position, to be sent with {@link dataHead}. */
-  encodeData(envelope: DataEnvelope): EncodedData {
+  /**
+   * Encodes a data envelope at stream position `seq` with `base`: its origin keeps the envelope, not its
+   * bytes, and may send it again later with another base. The bytes are the codec's own buffer, valid
+   * until it encodes again: copy them at once.
+   */
+  encodeData(envelope: DataEnvelope, seq: number, base: number): Uint8Array {
     const { code, fields } = SCHEMAS[envelope.type]
     const record = envelope as unknown as Record<string, unknown>
-    const rest: unknown[] = []
+    const tuple: unknown[] = [code, seq, base]
     for (let i = 2; i < fields.length; i++) {
       const name = fields[i]![0]
       const value = record[name]
-      if (value !== undefined || name !== 'trace') rest.push(value ?? null)
+      if (value !== undefined || name !== 'trace') tuple.push(value ?? null)
     }
-    // an array of fewer than 16 elements has a one-byte header; the elements follow it. Copied from the
-    // encoder's buffer without the header, not a view made after a copy: a view on a small array costs
-    // more than the copy (V8 first moves the array's bytes off its heap)
-    return { code, count: rest.length, rest: this.encoder.encodeSharedRef(rest).slice(1) }
+    return this.encoder.encodeSharedRef(tuple)
   }
 
   decode(bytes: Uint8Array): Envelope[] {
@@ -294,37 +282,9 @@ export class FrameCodec {
   }
 }
 
-/** The head of a data envelope's tuple: its header, code, `seq` and `base`; {@link EncodedData.rest} follows. */
-export function dataHead(data: EncodedData, seq: number, base: number): Uint8Array {
-  const head = new Uint8Array(2 + uintSize(seq) + uintSize(base))
-  head[0] = 0x90 | (3 + data.count)
-  head[1] = data.code
-  writeUint(head, 2 + writeUint(head, 2, seq), base)
-  return head
-}
-
-function uintSize(value: number): number {
-  return value < 0x80 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : value < 0x100000000 ? 5 : 9
-}
-
-/** Writes a non-negative safe integer in msgpack's shortest form at `offset`; returns its size. */
-function writeUint(into: Uint8Array, offset: number, value: number): number {
-  const size = uintSize(value)
-  if (size === 1) into[offset] = value
-  else {
-    into[offset] = size === 2 ? 0xcc : size === 3 ? 0xcd : size === 5 ? 0xce : 0xcf
-    let rest = value
-    for (let i = size - 1; i >= 1; i--) {
-      into[offset + i] = rest % 256
-      rest = Math.floor(rest / 256)
-    }
-  }
-  return size
-}
-
 /**
- * A frame from envelopes encoded on their own: a msgpack array header
- * followed by the envelopes' bytes (a data envelope's head and rest count as one).
+ * A frame from envelopes encoded on their own: a msgpack array header for
+ * `envelopes` of them, followed by `parts` (each one or more whole envelopes).
  */
 export function joinFrame(parts: readonly Uint8Array[], envelopes = parts.length): Uint8Array {
   const headerBytes = envelopes < 16 ? 1 : envelopes < 0x10000 ? 3 : 5
