@@ -20,11 +20,11 @@ export class DataQueue {
   private packing: Uint8Array | undefined
   private packed = 0
   private packedEnvelopes = 0
-  private packingBytes: number
+  private packingBytes = 0
 
   /** `frameBytes`: most bytes of envelopes in one frame, unless one envelope alone is bigger. */
   constructor(private readonly frameBytes: number) {
-    this.packingBytes = Math.min(FIRST_PACKING_BYTES, frameBytes)
+    this.dropPacking()
   }
 
   get isEmpty(): boolean {
@@ -66,14 +66,10 @@ export class DataQueue {
     this.dropParts(i)
     const packing = this.packing
     if (allParts && packing !== undefined && (bytes === 0 || bytes + this.packed <= maxBytes)) {
-      // written now: the frame is a copy, so the buffer is not needed again
       out.push(packing.subarray(0, this.packed))
       bytes += this.packed
       envelopes += this.packedEnvelopes
-      this.packing = undefined
-      this.packed = 0
-      this.packedEnvelopes = 0
-      this.packingBytes = Math.min(FIRST_PACKING_BYTES, this.frameBytes)
+      this.dropPacking() // the frame is a copy: the buffer is not needed again
     }
     this.bytes -= bytes
     return envelopes
@@ -82,10 +78,7 @@ export class DataQueue {
   clear(): void {
     this.bytes = 0
     this.dropParts(this.parts.length)
-    this.packing = undefined
-    this.packed = 0
-    this.packedEnvelopes = 0
-    this.packingBytes = Math.min(FIRST_PACKING_BYTES, this.frameBytes)
+    this.dropPacking()
   }
 
   private pack(bytes: Uint8Array, ends: number): void {
@@ -114,6 +107,13 @@ export class DataQueue {
     }
     this.packed = 0
     this.packedEnvelopes = 0
+  }
+
+  private dropPacking(): void {
+    this.packing = undefined
+    this.packed = 0
+    this.packedEnvelopes = 0
+    this.packingBytes = Math.min(FIRST_PACKING_BYTES, this.frameBytes)
   }
 
   private add(part: Uint8Array, ends: number): void {
