@@ -59,12 +59,13 @@ async function startPair(stack: ComparedStack, clientCpu?: number, serverCpu?: n
 /**
  * Runs the ask benchmark and prints its tables. Environment: `ASK_COUNT`
  * (measured round trips per stack, default 20,000), `ASK_WARMUP` (default
- * 2,000), `ASK_ROUNDS` (alternations of the stacks, default 2),
- * `ASK_FLOOD_SECONDS` (per throughput run, default 3).
+ * 20,000: about 1.5 s, for both processes' compilers to settle),
+ * `ASK_ROUNDS` (alternations of the stacks, default 2), `ASK_FLOOD_SECONDS`
+ * (per throughput run, default 3).
  */
 export async function benchAsk(): Promise<void> {
   const count = envNumber('ASK_COUNT', 20_000)
-  const warmup = envNumber('ASK_WARMUP', 2_000)
+  const warmup = envNumber('ASK_WARMUP', 20_000)
   const rounds = envNumber('ASK_ROUNDS', 2)
   const floodSeconds = envNumber('ASK_FLOOD_SECONDS', 3)
   const clientCpu = coreFor(0, 2)

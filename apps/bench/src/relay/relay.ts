@@ -64,13 +64,15 @@ async function startSetup(stack: ComparedStack, hubCpu?: number, clientCpu?: str
 
 /**
  * Runs the relay benchmark and prints its tables. Environment: `RELAY_COUNT`
- * (measured asks per stack, default 10,000), `RELAY_WARMUP` (default 1,000),
+ * (measured asks per stack, default 10,000), `RELAY_WARMUP` (default 10,000:
+ * about 2 s, for the three processes' compilers to settle; with 1,000 most
+ * of the p99 of both stacks was asks of the first second),
  * `RELAY_ROUNDS` (alternations of the stacks, default 2),
  * `RELAY_FLOOD_SECONDS` (per throughput run, default 3).
  */
 export async function benchRelay(): Promise<void> {
   const count = envNumber('RELAY_COUNT', 10_000)
-  const warmup = envNumber('RELAY_WARMUP', 1_000)
+  const warmup = envNumber('RELAY_WARMUP', 10_000)
   const rounds = envNumber('RELAY_ROUNDS', 2)
   const floodSeconds = envNumber('RELAY_FLOOD_SECONDS', 3)
   const { hub: hubCpu, rest: clientCpu } = hubAndRest()
