@@ -301,6 +301,7 @@ export class Delivery {
     }
     this.setHeld(stream, link === undefined)
     if (link === undefined || this.blocked.get(link)?.has(stream)) return
+    this.receiver.flushAckTo(stream.node, link)
     while (stream.unacked < this.settings.windowMessages) {
       const entry = stream.nextUnsent()
       if (entry === undefined) break

@@ -25,9 +25,9 @@ const ACK_EVERY_PART = 32
 
 /**
  * The receiving side of end-to-end delivery: one {@link InStream} per origin,
- * each position handed to the node once and in order, acks owed back (after
- * `ackDelayMs`, so one ack covers many messages), and what waits for a full
- * mailbox kept in a bounded backlog.
+ * each position handed to the node once and in order, acks owed back (delayed
+ * a little to ride on traffic), and what waits for a full mailbox kept in a
+ * bounded backlog.
  * @internal
  */
 export class Receiver {
@@ -87,6 +87,15 @@ export class Receiver {
     this.backlogBytes += body
     this.backlogged.add(stream)
     this.backlogTimer ??= this.host.clock.setTimeout(() => this.retryBacklogs(), 2)
+  }
+
+  /** An ack owed to `node` rides along with data going there. */
+  flushAckTo(node: string, link: PeerLink): void {
+    const stream = this.in.get(node)
+    if (stream?.ackOwed) {
+      this.sendAck(stream, link)
+      this.owed.delete(stream)
+    }
   }
 
   /** Forgets an origin that left or stayed down past any TTL (its streams can send nothing more). */
