@@ -13,7 +13,7 @@ import { closeReason as trimCloseReason } from './transport/closeReason.js'
 import { Inbox as InboxImpl } from './transport/inbox.js'
 
 // The wire: frames, envelopes, and the encoding of message bodies.
-export { type CodecOptions, FrameCodec, joinFrame } from './wire/codec.js'
+export { bodyIsLast, type CodecOptions, FrameCodec, joinFrame } from './wire/codec.js'
 export { ENVELOPE_CODES, PROTOCOL_VERSION } from './wire/codes.js'
 export type * from './wire/envelope.js'
 export { MAX_ASK_ID } from './wire/envelope.js'

@@ -1,6 +1,7 @@
 import { encode } from '@msgpack/msgpack'
 import { DEAD_LETTER_REASONS, ProtocolError } from '@troupe/core'
 import {
+  bodyIsLast,
   type DataEnvelope,
   ENVELOPE_CODES,
   type Envelope,
@@ -207,6 +208,24 @@ describe('frame codec', () => {
         expect(frame).toEqual(codec.encode([sent]))
         expect(codec.decode(frame)).toEqual([sent])
       }),
+      propertyParams,
+    )
+  })
+
+  it('says a body is last exactly when the encoding ends with it (a link then sends it by reference)', () => {
+    const withBody = (e: Envelope): e is Exclude<DataEnvelope, { type: 'skip' }> =>
+      e.type === 'message' || e.type === 'reply' || e.type === 'dead'
+    fc.assert(
+      fc.property(
+        envelope.filter(withBody).filter((e) => e.body.byteLength > 0),
+        (sent) => {
+          const bytes = codec.encodeData(sent, sent.seq, sent.base)
+          const tail = bytes.subarray(bytes.byteLength - sent.body.byteLength)
+          if (bodyIsLast(sent)) expect([...tail]).toEqual([...sent.body])
+          // a traced message is the one whose body something follows
+          expect(bodyIsLast(sent)).toBe(sent.type !== 'message' || sent.trace === undefined)
+        },
+      ),
       propertyParams,
     )
   })

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../clock.js'
 import type { ProtocolError } from '../errors.js'
 import { queueMicrotask } from '../host.js'
 import { CLOSE_CODES, type Connection } from '../transport/transport.js'
-import { type FrameCodec, joinFrame } from '../wire/codec.js'
+import { bodyIsLast, type FrameCodec, joinFrame } from '../wire/codec.js'
 import type {
   ByeEnvelope,
   DataEnvelope,
@@ -207,12 +207,9 @@ export class PeerLink {
   sendData(envelope: DataEnvelope, seq: number, base: number): boolean {
     if (this.connection === undefined) return false
     const bytes = this.host.codec.encodeData(envelope, seq, base)
-    // the origin keeps the body unchanged until acknowledged; it is the encoding's last bytes unless a trace follows
+    // the origin keeps the body unchanged until acknowledged: a large one goes by reference
     const body = envelope.type === 'skip' ? undefined : envelope.body
-    const byReference =
-      body !== undefined &&
-      body.byteLength >= LARGE_BODY_BYTES &&
-      (envelope.type !== 'message' || envelope.trace === undefined)
+    const byReference = body !== undefined && body.byteLength >= LARGE_BODY_BYTES && bodyIsLast(envelope)
     return this.enqueue(bytes, byReference ? body : undefined)
   }
 

@@ -283,6 +283,22 @@ export class FrameCodec {
 }
 
 /**
+ * Whether nothing follows `envelope`'s body in what {@link FrameCodec.encodeData}
+ * writes, so the encoding's last bytes are the body itself (a message's trace,
+ * when it has one, comes after it).
+ */
+export function bodyIsLast(envelope: DataEnvelope): boolean {
+  const { fields } = SCHEMAS[envelope.type]
+  const record = envelope as unknown as Record<string, unknown>
+  for (let i = fields.length - 1; i >= 0; i--) {
+    const name = fields[i]![0]
+    if (name === 'body') return true
+    if (record[name] !== undefined || name !== 'trace') return false // written after the body
+  }
+  return false
+}
+
+/**
  * A frame from envelopes encoded on their own: a msgpack array header for
  * `envelopes` of them, followed by `parts` (each one or more whole envelopes).
  */
