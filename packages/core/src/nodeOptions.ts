@@ -31,7 +31,7 @@ export interface LinkOptions extends HopOptions {
   maxMessageBytes: number
   /** Most messages sent to one node and not yet acknowledged (the sliding window). @default 8_192 */
   windowMessages: number
-  /** How long an ack may wait to ride on a message going the other way; a quarter window acks at once. @default 25 */
+  /** How long an ack may wait to ride on a message going the other way; 1/32 of the window acks at once. @default 25 */
   ackDelayMs: number
   /**
    * How long a message waits for room in a full mailbox before it becomes a
