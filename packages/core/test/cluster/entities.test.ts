@@ -7,7 +7,7 @@ import {
   TroupeError,
 } from '@troupe/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deadLetters, type MemoryCluster, memoryCluster, recorder } from './harness.js'
+import { deadLetters, type MemoryCluster, memoryCluster, recorder, settled } from './harness.js'
 
 let cluster: MemoryCluster | undefined
 afterEach(async () => {
@@ -47,18 +47,6 @@ async function hubs(ids: string[], activations: Map<string, number>) {
   }
   await c.run(500)
   return { c, nodes, storage }
-}
-
-/** Runs the clock until every promise has settled (or `maxMs` of clock time passed), then awaits them. */
-async function settled<T>(c: MemoryCluster, promises: Array<Promise<T>>, maxMs = 10_000): Promise<T[]> {
-  let pending = promises.length
-  for (const promise of promises)
-    void promise.then(
-      () => pending--,
-      () => pending--,
-    )
-  for (let waited = 0; pending > 0 && waited < maxMs; waited += 50) await c.run(50, 10)
-  return Promise.all(promises)
 }
 
 /** Where an entity lives now, by which hub has it active. */

@@ -89,3 +89,19 @@ export function recorder(node: Node, name = 'log'): number[] {
 }
 
 export const statusOf = (node: Node, id: string) => node.members().find((m) => m.id === id)?.status
+
+/** Runs the clock until every promise has settled (or `maxMs` of clock time passed), then awaits them. */
+export async function settled<T>(
+  c: MemoryCluster,
+  promises: Array<Promise<T>>,
+  maxMs = 10_000,
+): Promise<T[]> {
+  let pending = promises.length
+  for (const promise of promises)
+    void promise.then(
+      () => pending--,
+      () => pending--,
+    )
+  for (let waited = 0; pending > 0 && waited < maxMs; waited += 50) await c.run(50, 10)
+  return Promise.all(promises)
+}

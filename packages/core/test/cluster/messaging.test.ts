@@ -1,6 +1,6 @@
 import type { TroupeError } from '@troupe/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { deadLetters, type MemoryCluster, memberEvents, memoryCluster, recorder } from './harness.js'
+import { deadLetters, type MemoryCluster, memberEvents, memoryCluster, recorder, settled } from './harness.js'
 
 let cluster: MemoryCluster
 afterEach(() => cluster?.closeAll())
@@ -212,5 +212,26 @@ describe('relay', () => {
     await cluster.run(100)
     expect(atC).toEqual([0, 1, 2, 3, 4])
     expect(atB).toEqual([0, 1, 2, 3, 4])
+  })
+
+  it('carries bodies of every size whole, small and large in the same frames, directly and through a hub', async () => {
+    cluster = memoryCluster()
+    const a = await cluster.start('a')
+    const b = await cluster.start('b', ['a'])
+    const c = await cluster.start('c', ['a'], { role: 'client' })
+    await cluster.run(500)
+    for (const node of [a, b]) node.spawn('echo', { receive: (m, ctx) => ctx.reply(m) })
+    const atC: string[] = []
+    c.spawn('log', { receive: (m: string) => void atC.push(m) })
+    // around the 1 KB above which an origin's link sends a body by reference rather than copied
+    const bodies = [10, 1_023, 1_024, 5_000, 20, 70_000, 3].map((n, i) => `${i}:${'x'.repeat(n)}`)
+    const asked = bodies.flatMap((body) => [
+      c.ask('echo@a', body),
+      c.ask('echo@b', body),
+      a.ask('echo@b', body),
+    ])
+    for (const body of bodies) b.send('log@c', body)
+    expect(await settled(cluster, asked)).toEqual(bodies.flatMap((body) => [body, body, body]))
+    expect(atC).toEqual(bodies)
   })
 })

@@ -8,7 +8,7 @@ import {
 import { memoryStorage, type Node } from '@troupe/core'
 import { openTelemetry } from '@troupe/core/otel'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { type MemoryCluster, memoryCluster } from './harness.js'
+import { type MemoryCluster, memoryCluster, settled } from './harness.js'
 
 const exporter = new InMemorySpanExporter()
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
@@ -82,6 +82,21 @@ describe('tracing', () => {
     expect(parentOf(server)).toBe(client.spanContext().spanId)
     expect(parentOf(innerClient)).toBe(server.spanContext().spanId)
     expect(parentOf(innerServer)).toBe(innerClient.spanContext().spanId)
+  })
+
+  it('carries a large traced message whole, its trace written after the body', async () => {
+    const { c, tab, worker } = await threeNodes()
+    worker.spawn('echo', { receive: (m, ctx) => ctx.reply(m) })
+    const large = 'x'.repeat(5_000)
+    const asked = trace.getTracer('test').startActiveSpan('big', (root) => {
+      const both = [tab.ask('echo@worker', large), tab.ask('echo@worker', 'small')]
+      root.end()
+      return both
+    })
+    expect(await settled(c, asked)).toEqual([large, 'small'])
+    expect(spanNamed(exporter.getFinishedSpans(), 'handle echo@worker').spanContext().traceId).toBe(
+      spanNamed(exporter.getFinishedSpans(), 'big').spanContext().traceId,
+    )
   })
 
   it('gives a send a PRODUCER span and its handler a CONSUMER span; fan-outs link to one span', async () => {
